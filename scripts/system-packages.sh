@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Debian packages the project needs to build its virtual environment. Installs only what is missing.
+set -euo pipefail
+need=()
+python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+command -v gcc >/dev/null 2>&1 || need+=(build-essential)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "error: missing Debian packages: ${need[*]}; run as root or: sudo apt-get install ${need[*]}" >&2
+    exit 1
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
