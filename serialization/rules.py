@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from serialization.codes import SchemeName
 
@@ -18,7 +19,7 @@ class SerialGenerator(StrEnum):
     CSPRNG = "csprng"
     """Uniform draw from the OS's cryptographic generator; uniqueness by database constraint."""
     FF1 = "ff1"
-    """NIST SP 800-38G FF1 permutation of a counter, keyed per product: no collisions, no lookups."""
+    """NIST SP 800-38G FF1 permutation of a counter, keyed per product: no collisions."""
     IMPORTED = "imported"
     """Serials or whole codes come only from lists or ranges imported from the enterprise."""
 
@@ -89,3 +90,80 @@ class LotData:
     lot: str
     expiry: date | None = None
     production_date: date | None = None
+
+
+def rule_to_dict(rule: CodingRule) -> dict[str, Any]:
+    """A JSON-ready form of a rule, for the store; `rule_from_dict` reads it back."""
+    return {
+        "id": rule.id,
+        "scheme": rule.scheme.value,
+        "carrier": rule.carrier.value,
+        "serial": None
+        if rule.serial is None
+        else {
+            "generator": rule.serial.generator.value,
+            "alphabet": rule.serial.alphabet,
+            "length": rule.serial.length,
+            "planned_volume": rule.serial.planned_volume,
+        },
+        "gs1_ais": list(rule.gs1_ais),
+        "expiry_day_zero": rule.expiry_day_zero,
+        "sscc_extension": rule.sscc_extension,
+        "national_attribute_id": rule.national_attribute_id,
+        "template": rule.template,
+        "check": rule.check,
+    }
+
+
+def rule_from_dict(data: Mapping[str, Any]) -> CodingRule:
+    serial = data.get("serial")
+    return CodingRule(
+        id=data["id"],
+        scheme=SchemeName(data["scheme"]),
+        carrier=Carrier(data["carrier"]),
+        serial=None
+        if serial is None
+        else SerialSpec(
+            generator=SerialGenerator(serial["generator"]),
+            alphabet=serial["alphabet"],
+            length=int(serial["length"]),
+            planned_volume=int(serial["planned_volume"]),
+        ),
+        gs1_ais=tuple(data.get("gs1_ais", ())),
+        expiry_day_zero=bool(data.get("expiry_day_zero", False)),
+        sscc_extension=data.get("sscc_extension", "0"),
+        national_attribute_id=data.get("national_attribute_id"),
+        template=data.get("template"),
+        check=data.get("check"),
+    )
+
+
+def product_to_dict(product: ProductMaster) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "name": product.name,
+        "gtin": product.gtin,
+        "company_prefix": product.company_prefix,
+        "nmpa_drug_id": product.nmpa_drug_id,
+        "national": None
+        if product.national is None
+        else {
+            "uscc": product.national.uscc,
+            "product_class": product.national.product_class,
+            "origin": product.national.origin,
+        },
+        "template_values": dict(product.template_values),
+    }
+
+
+def product_from_dict(data: Mapping[str, Any]) -> ProductMaster:
+    national = data.get("national")
+    return ProductMaster(
+        id=data["id"],
+        name=data["name"],
+        gtin=data.get("gtin"),
+        company_prefix=data.get("company_prefix"),
+        nmpa_drug_id=data.get("nmpa_drug_id"),
+        national=None if national is None else NationalIdentity(**national),
+        template_values=dict(data.get("template_values") or {}),
+    )

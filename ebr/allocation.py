@@ -1,0 +1,281 @@
+"""Code allocation: codes are durable as Allocated before anyone sees them (R-CODE-1).
+
+One `allocate` call is one database transaction: the serial source advances, the codes are
+inserted (or, for imported lists, moved) as Allocated, the allocation is recorded, and the
+commit returns before the codes are handed out. A crash before the commit leaves no trace; a
+crash after it leaves codes Allocated to the line, which start-up reconciles and never hands
+out again. The allocator never hands out a code that was allocated before, returned or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from serialization.coding import CodeFactory, IssuedCode
+from serialization.serials import CsprngSerials, Ff1Serials, SerialFormat, derive_product_key
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ebr.catalog import load_batch_context
+from ebr.errors import AllocationError, PoolExhaustedError
+from ebr.models import Allocation, Code, SerialPool
+from serialization.rules import PackagingLevel, SerialGenerator
+from serialization.states import CodeState
+
+_CHUNK = 500
+_INSERT_CODE = "INSERT INTO codes (key, pool_id, serial, state, allocation_id, data) VALUES ({})"
+
+
+AllocatedCode = IssuedCode
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CodeAllocator:
+    """Hands out codes to a line for a batch; see the module docstring for the guarantees."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        master_key: bytes | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._engine = engine
+        self._master_key = master_key
+        self._clock = clock
+        placeholder = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._insert_sql = _INSERT_CODE.format(", ".join([placeholder] * 6))
+
+    def allocate(
+        self, line_id: str, batch_id: int, n: int, *, level: PackagingLevel = PackagingLevel.UNIT
+    ) -> list[AllocatedCode]:
+        if n <= 0:
+            raise AllocationError(f"cannot allocate {n} codes", hint="ask for at least one code")
+        with self._engine.begin() as conn:
+            context = load_batch_context(conn, batch_id, level)
+            if context.line_id != line_id:
+                raise AllocationError(
+                    f"batch {batch_id} ({context.lot}) runs on line {context.line_id!r}, "
+                    f"not on {line_id!r}",
+                    hint="allocate on the batch's own line",
+                )
+            if context.status not in ("open", "running"):
+                raise AllocationError(
+                    f"batch {batch_id} ({context.lot}) is {context.status}; codes are allocated "
+                    "only to an open or running batch",
+                    hint="create or reopen the batch first",
+                )
+            factory = CodeFactory(context.rule, context.product, context.lot_data)
+            allocation_id = conn.execute(
+                insert(Allocation).values(
+                    line_id=line_id,
+                    batch_id=batch_id,
+                    level=level.value,
+                    count=n,
+                    created_at=self._clock(),
+                )
+            ).inserted_primary_key[0]
+            spec = context.rule.serial
+            if spec is None or spec.generator is SerialGenerator.IMPORTED:
+                codes = self._take_imported(
+                    conn, context.product.id, level, n, allocation_id, factory
+                )
+            else:
+                pool = self._generator_pool(conn, context.product.id, level, spec.generator, spec)
+                if spec.generator is SerialGenerator.CSPRNG:
+                    codes = self._draw_csprng(conn, pool, n, allocation_id, factory)
+                else:
+                    codes = self._draw_ff1(conn, pool, n, allocation_id, factory, context.tweak)
+        return codes
+
+    def _generator_pool(
+        self, conn: Connection, product_id: str, level: PackagingLevel, kind: Any, spec: Any
+    ) -> SerialPool:
+        query = select(SerialPool).where(
+            SerialPool.product_id == product_id,
+            SerialPool.level == level.value,
+            SerialPool.kind == kind.value,
+        )
+        row = conn.execute(query.with_for_update()).first()
+        if row is None:
+            fmt = SerialFormat(spec.alphabet, spec.length)
+            conn.execute(
+                insert(SerialPool).values(
+                    product_id=product_id,
+                    level=level.value,
+                    kind=kind.value,
+                    alphabet=spec.alphabet,
+                    length=spec.length,
+                    next_counter=0,
+                    domain_size=fmt.space,
+                    source="generator",
+                    created_at=self._clock(),
+                )
+            )
+            row = conn.execute(query.with_for_update()).first()
+        assert row is not None
+        return SerialPool(**row._asdict())
+
+    def _draw_csprng(
+        self,
+        conn: Connection,
+        pool: SerialPool,
+        n: int,
+        allocation_id: int,
+        factory: CodeFactory,
+    ) -> list[AllocatedCode]:
+        source = CsprngSerials(SerialFormat(pool.alphabet or "", pool.length or 0))
+        wanted = n
+        result: list[AllocatedCode] = []
+        for _attempt in range(20):
+            serials = list(dict.fromkeys(source.draw(wanted)))
+            fresh = self._insert(conn, pool.id, allocation_id, factory, serials)
+            result.extend(fresh)
+            wanted = n - len(result)
+            if wanted == 0:
+                return result
+        raise PoolExhaustedError(
+            f"the serial space of pool {pool.id} is nearly full: 20 draws kept colliding",
+            hint="use a longer serial or a larger alphabet for this product",
+        )
+
+    def _draw_ff1(
+        self,
+        conn: Connection,
+        pool: SerialPool,
+        n: int,
+        allocation_id: int,
+        factory: CodeFactory,
+        tweak: bytes,
+    ) -> list[AllocatedCode]:
+        if self._master_key is None:
+            raise AllocationError(
+                "this product's serials are FF1-generated, but no serial key is loaded",
+                hint="set site.serial_key_file and create it with `tracegate keys create FILE`",
+            )
+        fmt = SerialFormat(pool.alphabet or "", pool.length or 0)
+        key = derive_product_key(self._master_key, pool.product_id)
+        source = Ff1Serials(key, tweak, fmt, pool.domain_size)
+        counter = pool.next_counter
+        domain = pool.domain_size or fmt.space
+        result: list[AllocatedCode] = []
+        while len(result) < n:
+            wanted = n - len(result)
+            if counter + wanted > domain:
+                raise PoolExhaustedError(
+                    f"the serial space of pool {pool.id} has {domain - counter} serials left, "
+                    f"{wanted} were asked for",
+                    hint="configure a longer serial for this product",
+                )
+            serials = source.serials(counter, wanted)
+            counter += wanted
+            result.extend(self._insert(conn, pool.id, allocation_id, factory, serials))
+        conn.execute(
+            update(SerialPool).where(SerialPool.id == pool.id).values(next_counter=counter)
+        )
+        return result
+
+    def _insert(
+        self,
+        conn: Connection,
+        pool_id: int,
+        allocation_id: int,
+        factory: CodeFactory,
+        serials: Sequence[str],
+    ) -> list[AllocatedCode]:
+        """Insert what does not exist yet; return the codes inserted (collisions are dropped)."""
+        codes = [factory.issue(serial) for serial in serials]
+        rows = [
+            (c.key, pool_id, c.serial, int(CodeState.ALLOCATED), allocation_id, c.data)
+            for c in codes
+        ]
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql(self._insert_sql, rows)  # type: ignore[arg-type]
+        except IntegrityError:
+            existing = _existing_keys(conn, [c.key for c in codes])
+            codes = [c for c in codes if c.key not in existing]
+            rows = [r for r in rows if r[0] not in existing]
+            if rows:
+                conn.exec_driver_sql(self._insert_sql, rows)  # type: ignore[arg-type]
+        return codes
+
+    def _take_imported(
+        self,
+        conn: Connection,
+        product_id: str,
+        level: PackagingLevel,
+        n: int,
+        allocation_id: int,
+        factory: CodeFactory,
+    ) -> list[AllocatedCode]:
+        pools = (
+            conn.execute(
+                select(SerialPool.id)
+                .where(
+                    SerialPool.product_id == product_id,
+                    SerialPool.level == level.value,
+                    SerialPool.kind.in_(("list", "range")),
+                )
+                .order_by(SerialPool.id)
+                .with_for_update()
+            )
+            .scalars()
+            .all()
+        )
+        if not pools:
+            raise PoolExhaustedError(
+                f"no imported serials or codes for product {product_id!r} at level {level.value}",
+                hint="import the enterprise's serials or codes with `tracegate codes import FILE`",
+            )
+        rows = conn.execute(
+            select(Code.id, Code.serial, Code.data)
+            .where(
+                Code.pool_id.in_(pools),
+                Code.state == int(CodeState.UNALLOCATED),
+                Code.allocation_id.is_(None),
+            )
+            .order_by(Code.id)
+            .limit(n)
+        ).all()
+        if len(rows) < n:
+            raise PoolExhaustedError(
+                f"product {product_id!r} has {len(rows)} unused imported codes at level "
+                f"{level.value}, {n} were asked for",
+                hint="import more serials or codes from the enterprise",
+            )
+        codes = [
+            factory.issue(serial) if data is None else factory.from_data(data)
+            for _id, serial, data in rows
+        ]
+        params = [
+            {"code_id": row.id, "data": code.data, "allocation_id": allocation_id}
+            for row, code in zip(rows, codes, strict=True)
+        ]
+        result = conn.execute(
+            update(Code)
+            .where(Code.id == bindparam("code_id"), Code.state == int(CodeState.UNALLOCATED))
+            .values(
+                state=int(CodeState.ALLOCATED),
+                allocation_id=bindparam("allocation_id"),
+                data=bindparam("data"),
+            ),
+            params,
+        )
+        if result.rowcount != n:
+            raise AllocationError("imported codes changed while being allocated; try again")
+        return codes
+
+
+def _existing_keys(conn: Connection, keys: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    key_list = list(keys)
+    for start in range(0, len(key_list), _CHUNK):
+        chunk = key_list[start : start + _CHUNK]
+        found.update(conn.execute(select(Code.key).where(Code.key.in_(chunk))).scalars())
+    return found

@@ -1,0 +1,225 @@
+"""Master data in the store: site, coding rules, products, lines, batches.
+
+The store keeps its own copy of what the site file configured, so that every record can be
+read back with the rule and product data it was made with, even after the file changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from serialization.coding import CodeFactory
+from serialization.serials import tweak_for
+from sqlalchemy import Connection, Engine, delete, insert, select
+
+from ebr.errors import NotFoundError, StoreError
+from ebr.models import Batch, CodingRuleRow, Line, Product, ProductLevel, Site
+from serialization.rules import (
+    CodingRule,
+    LotData,
+    PackagingLevel,
+    ProductMaster,
+    product_from_dict,
+    product_to_dict,
+    rule_from_dict,
+    rule_to_dict,
+)
+
+BATCH_STATUSES = ("open", "running", "closed")
+
+
+@dataclass(frozen=True, slots=True)
+class SiteIdentity:
+    id: str
+    company_name: str
+    uscc: str
+    gs1_company_prefix: str | None = None
+    gln: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductLevelSetup:
+    product_id: str
+    level: PackagingLevel
+    rule: CodingRule
+    """The rule resolved for this product (as `SiteConfig.rule_for` gives it)."""
+    quantity: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineSetup:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchContext:
+    batch_id: int
+    line_id: str
+    status: str
+    lot: str
+    product: ProductMaster
+    rule: CodingRule
+    lot_data: LotData
+    tweak: bytes
+
+
+def sync_master_data(
+    engine: Engine,
+    site: SiteIdentity,
+    rules: Iterable[CodingRule],
+    products: Iterable[ProductMaster],
+    levels: Iterable[ProductLevelSetup],
+    lines: Iterable[LineSetup],
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> None:
+    """Write the configured master data, replacing what the store had, in one transaction."""
+    with engine.begin() as conn:
+        _upsert(
+            conn,
+            Site,
+            site.id,
+            {
+                "company_name": site.company_name,
+                "uscc": site.uscc,
+                "gs1_company_prefix": site.gs1_company_prefix,
+                "gln": site.gln,
+                "updated_at": clock(),
+            },
+        )
+        for rule in rules:
+            _upsert(
+                conn,
+                CodingRuleRow,
+                rule.id,
+                {"scheme": rule.scheme.value, "definition": rule_to_dict(rule)},
+            )
+        for product in products:
+            _upsert(
+                conn,
+                Product,
+                product.id,
+                {
+                    "site_id": site.id,
+                    "name": product.name,
+                    "gtin": product.gtin.rjust(14, "0") if product.gtin else None,
+                    "company_prefix": product.company_prefix,
+                    "nmpa_drug_id": product.nmpa_drug_id,
+                    "master": product_to_dict(product),
+                },
+            )
+        level_list = list(levels)
+        for product_id in {setup.product_id for setup in level_list}:
+            conn.execute(delete(ProductLevel).where(ProductLevel.product_id == product_id))
+        for setup in level_list:
+            conn.execute(
+                insert(ProductLevel).values(
+                    product_id=setup.product_id,
+                    level=setup.level.value,
+                    coding_rule_id=setup.rule.id,
+                    quantity=setup.quantity,
+                    rule=rule_to_dict(setup.rule),
+                )
+            )
+        for line in lines:
+            _upsert(conn, Line, line.id, {"name": line.name})
+
+
+def _upsert(conn: Connection, model: type, key: str, values: Mapping[str, object]) -> None:
+    table = model.__table__  # type: ignore[attr-defined]
+    exists = conn.execute(select(table.c.id).where(table.c.id == key)).first()
+    if exists is None:
+        conn.execute(insert(table).values(id=key, **values))
+    else:
+        conn.execute(table.update().where(table.c.id == key).values(**values))
+
+
+def load_product(conn: Connection, product_id: str) -> ProductMaster:
+    row = conn.execute(select(Product.master).where(Product.id == product_id)).first()
+    if row is None:
+        raise NotFoundError(
+            f"unknown product {product_id!r}", hint="check the product id in the site file"
+        )
+    return product_from_dict(row.master)
+
+
+def load_rule(conn: Connection, product_id: str, level: PackagingLevel) -> CodingRule:
+    row = conn.execute(
+        select(ProductLevel.rule).where(
+            ProductLevel.product_id == product_id, ProductLevel.level == level.value
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError(
+            f"product {product_id!r} has no coding rule for level {level.value}",
+            hint="add the level with its coding_rule to the product in the site file; "
+            "the gateway refuses to code a product whose rule is not configured (R-CODE-5)",
+        )
+    return rule_from_dict(row.rule)
+
+
+def create_batch(
+    engine: Engine,
+    *,
+    product_id: str,
+    line_id: str,
+    lot: str,
+    expiry: date | None,
+    production_date: date | None = None,
+    planned_quantity: int | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> int:
+    """Create a batch after checking that every configured level can code it."""
+    with engine.begin() as conn:
+        product = load_product(conn, product_id)
+        if conn.execute(select(Line.id).where(Line.id == line_id)).first() is None:
+            raise NotFoundError(f"unknown line {line_id!r}", hint="check the line id")
+        levels = conn.execute(
+            select(ProductLevel.rule).where(ProductLevel.product_id == product_id)
+        ).scalars()
+        lot_data = LotData(lot=lot, expiry=expiry, production_date=production_date)
+        for rule in levels:
+            CodeFactory(rule_from_dict(rule), product, lot_data)
+        duplicate = conn.execute(
+            select(Batch.id).where(Batch.product_id == product_id, Batch.lot == lot)
+        ).first()
+        if duplicate is not None:
+            raise StoreError(
+                f"product {product_id!r} already has a batch with lot {lot!r} "
+                f"(batch {duplicate.id})",
+                hint="a lot number is used once per product; choose another",
+            )
+        batch_id = conn.execute(
+            insert(Batch).values(
+                product_id=product_id,
+                line_id=line_id,
+                lot=lot,
+                expiry=expiry,
+                production_date=production_date,
+                planned_quantity=planned_quantity,
+                status="open",
+                created_at=clock(),
+            )
+        ).inserted_primary_key[0]
+    return int(batch_id)
+
+
+def load_batch_context(conn: Connection, batch_id: int, level: PackagingLevel) -> BatchContext:
+    batch = conn.execute(select(Batch).where(Batch.id == batch_id)).first()
+    if batch is None:
+        raise NotFoundError(f"unknown batch {batch_id}", hint="create the batch first")
+    product = load_product(conn, batch.product_id)
+    rule = load_rule(conn, batch.product_id, level)
+    return BatchContext(
+        batch_id=batch.id,
+        line_id=batch.line_id,
+        status=batch.status,
+        lot=batch.lot,
+        product=product,
+        rule=rule,
+        lot_data=LotData(lot=batch.lot, expiry=batch.expiry, production_date=batch.production_date),
+        tweak=tweak_for(product.gtin or product.id),
+    )

@@ -1,0 +1,155 @@
+"""State changes of allocated codes, checked against the one transition table.
+
+Every change of a call is validated before anything is written, and written in one
+transaction, so a call with one illegal move changes nothing (bad input loses nothing and
+half-does nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+
+from ebr.errors import NotFoundError
+from ebr.models import Allocation, Code, CodeTransition
+from serialization.errors import IllegalTransitionError
+from serialization.states import CodeState, transition
+
+_CHUNK = 500
+
+RESTART_REASON = "allocated before a restart and not confirmed printed: never handed out again"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeStatus:
+    key: str
+    state: CodeState
+    batch_id: int | None
+    line_id: str | None
+
+
+class CodeStates:
+    def __init__(
+        self, engine: Engine, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def mark(self, keys: Sequence[str], new_state: CodeState, *, reason: str | None = None) -> None:
+        """Move every code in `keys` to `new_state`, or none of them."""
+        with self._engine.begin() as conn:
+            self._move(conn, keys, new_state, reason)
+
+    def return_unused(self, keys: Sequence[str], *, reason: str) -> None:
+        """Give back Allocated codes never sent to a device, for the pool's owner (OPEN-SCS
+        SNReturnAllocated). This gateway never allocates them again."""
+        self.mark(keys, CodeState.UNALLOCATED, reason=reason)
+
+    def invalidate(self, keys: Sequence[str], *, reason: str) -> None:
+        self.mark(keys, CodeState.SN_INVALID, reason=reason)
+
+    def statuses(self, keys: Sequence[str]) -> dict[str, CodeStatus]:
+        with self._engine.connect() as conn:
+            return _statuses(conn, keys)
+
+    def unconfirmed(self, line_id: str) -> list[str]:
+        """Keys still Allocated to the line: after a crash, nobody knows if they were printed."""
+        with self._engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(Code.key)
+                    .join(Allocation, Code.allocation_id == Allocation.id)
+                    .where(Allocation.line_id == line_id, Code.state == int(CodeState.ALLOCATED))
+                    .order_by(Code.id)
+                ).scalars()
+            )
+
+    def reconcile_after_restart(self, line_id: str, *, seen: Sequence[str] = ()) -> list[str]:
+        """Resolve the line's unconfirmed codes: those the camera saw become Encoded, the rest
+        SNInvalid. Returns the keys invalidated."""
+        pending = self.unconfirmed(line_id)
+        seen_set = set(seen) & set(pending)
+        invalid = [key for key in pending if key not in seen_set]
+        with self._engine.begin() as conn:
+            if seen_set:
+                self._move(
+                    conn, sorted(seen_set), CodeState.ENCODED, "seen by the camera before a restart"
+                )
+            if invalid:
+                self._move(conn, invalid, CodeState.SN_INVALID, RESTART_REASON)
+        return invalid
+
+    def _move(
+        self, conn: Connection, keys: Sequence[str], new_state: CodeState, reason: str | None
+    ) -> None:
+        if len(set(keys)) != len(keys):
+            raise IllegalTransitionError(
+                "the same code is named twice in one state change", hint="name each code once"
+            )
+        rows = _rows(conn, keys)
+        missing = [key for key in keys if key not in rows]
+        if missing:
+            raise NotFoundError(
+                f"{len(missing)} unknown code(s), first {missing[0]!r}",
+                hint="only codes allocated by this gateway can change state",
+            )
+        for key in keys:
+            transition(CodeState(rows[key][1]), new_state, code=key)
+        now = self._clock()
+        params = [
+            {"code_id": rows[key][0], "old": rows[key][1], "new": int(new_state)} for key in keys
+        ]
+        result = conn.execute(
+            update(Code)
+            .where(Code.id == bindparam("code_id"), Code.state == bindparam("old"))
+            .values(state=bindparam("new")),
+            params,
+        )
+        if result.rowcount != len(keys):
+            raise IllegalTransitionError(
+                "codes changed state while being moved", hint="read their state and try again"
+            )
+        conn.execute(
+            insert(CodeTransition),
+            [
+                {
+                    "code_id": p["code_id"],
+                    "from_state": p["old"],
+                    "to_state": p["new"],
+                    "reason": reason,
+                    "at": now,
+                }
+                for p in params
+            ],
+        )
+
+
+def _rows(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
+    found: dict[str, tuple[int, int]] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = list(keys[start : start + _CHUNK])
+        for key, code_id, state in conn.execute(
+            select(Code.key, Code.id, Code.state).where(Code.key.in_(chunk))
+        ):
+            found[key] = (code_id, state)
+    return found
+
+
+def _statuses(conn: Connection, keys: Sequence[str]) -> dict[str, CodeStatus]:
+    found: dict[str, CodeStatus] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = list(keys[start : start + _CHUNK])
+        query = (
+            select(Code.key, Code.state, Allocation.batch_id, Allocation.line_id)
+            .outerjoin(Allocation, Code.allocation_id == Allocation.id)
+            .where(Code.key.in_(chunk))
+        )
+        for key, state, batch_id, line_id in conn.execute(query):
+            found[key] = CodeStatus(key, CodeState(state), batch_id, line_id)
+    return found
+
+
+__all__ = ["RESTART_REASON", "CodeStates", "CodeStatus"]

@@ -1,0 +1,200 @@
+"""Tables of the store. Current-state tables; the production journal comes with the line runtime.
+
+`codes.key` is the identity that must never repeat (R-CODE-1): a UNIQUE constraint in the
+database, not an application check, is what guarantees it, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: BigInteger that stays an INTEGER PRIMARY KEY (rowid alias) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON}  # noqa: RUF012
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    company_name: Mapped[str] = mapped_column(String(200))
+    uscc: Mapped[str] = mapped_column(String(18))
+    gs1_company_prefix: Mapped[str | None] = mapped_column(String(12))
+    gln: Mapped[str | None] = mapped_column(String(13))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CodingRuleRow(Base):
+    """A coding rule as configured; `definition` is `serialization.rules.rule_to_dict` output."""
+
+    __tablename__ = "coding_rules"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scheme: Mapped[str] = mapped_column(String(16))
+    definition: Mapped[dict[str, Any]]
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    gtin: Mapped[str | None] = mapped_column(String(14), unique=True)
+    company_prefix: Mapped[str | None] = mapped_column(String(12))
+    nmpa_drug_id: Mapped[str | None] = mapped_column(String(7))
+    master: Mapped[dict[str, Any]]
+    """The whole product master as configured (`serialization.rules.product_to_dict`)."""
+
+
+class ProductLevel(Base):
+    __tablename__ = "product_levels"
+
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16), primary_key=True)
+    coding_rule_id: Mapped[str] = mapped_column(ForeignKey("coding_rules.id"))
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    rule: Mapped[dict[str, Any]]
+    """The rule resolved for this product (e.g. SSCC serial length), as used for coding."""
+
+
+class Line(Base):
+    __tablename__ = "lines"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class SerialPool(Base):
+    """Where a product level's serials come from.
+
+    kinds: `csprng` and `ff1` generate; `range` is an enterprise-issued numeric range handed
+    out in FF1-permuted order; `list` holds serials or whole codes imported from the enterprise
+    as Unallocated rows in `codes`.
+    """
+
+    __tablename__ = "serial_pools"
+    __table_args__ = (
+        CheckConstraint("kind IN ('csprng', 'ff1', 'range', 'list')", name="kind"),
+        CheckConstraint("next_counter >= 0", name="counter"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    level: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(8))
+    alphabet: Mapped[str | None] = mapped_column(String(100))
+    length: Mapped[int | None] = mapped_column(Integer)
+    next_counter: Mapped[int] = mapped_column(BigInteger, default=0)
+    domain_size: Mapped[int | None] = mapped_column(BigInteger)
+    range_start: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str | None] = mapped_column(String(400))
+    """Where the pool came from: `generator`, or the imported file's name and digest."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Batch(Base):
+    """A production batch of one product (R-PROD-1: a unique batch ID at creation)."""
+
+    __tablename__ = "batches"
+    __table_args__ = (UniqueConstraint("product_id", "lot"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    line_id: Mapped[str] = mapped_column(ForeignKey("lines.id"))
+    lot: Mapped[str] = mapped_column(String(20))
+    expiry: Mapped[date | None] = mapped_column(Date)
+    production_date: Mapped[date | None] = mapped_column(Date)
+    planned_quantity: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Allocation(Base):
+    """One call of `allocate`: which line and batch received which codes, and when."""
+
+    __tablename__ = "allocations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    line_id: Mapped[str] = mapped_column(ForeignKey("lines.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    level: Mapped[str] = mapped_column(String(16))
+    pool_id: Mapped[int] = mapped_column(ForeignKey("serial_pools.id"))
+    count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Code(Base):
+    __tablename__ = "codes"
+    __table_args__ = (
+        Index("ix_codes_pool_state", "pool_id", "state"),
+        Index("ix_codes_allocation", "allocation_id"),
+        CheckConstraint("state BETWEEN 0 AND 11", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("serial_pools.id"))
+    serial: Mapped[str] = mapped_column(String(100))
+    state: Mapped[int] = mapped_column(SmallInteger)
+    allocation_id: Mapped[int | None] = mapped_column(ForeignKey("allocations.id"))
+    data: Mapped[str | None] = mapped_column(String(200))
+    """The payload as printed, fixed at allocation (lot and expiry come from the batch)."""
+
+
+class CodeTransition(Base):
+    """Every state change made after allocation, with its reason."""
+
+    __tablename__ = "code_transitions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code_id: Mapped[int] = mapped_column(ForeignKey("codes.id"), index=True)
+    from_state: Mapped[int] = mapped_column(SmallInteger)
+    to_state: Mapped[int] = mapped_column(SmallInteger)
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Import(Base):
+    """One accepted import file: what it was (name, SHA-256) and what it brought."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    filename: Mapped[str] = mapped_column(String(400))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    rows: Mapped[int] = mapped_column(Integer)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("serial_pools.id"))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
