@@ -54,6 +54,16 @@ class Problem:
         return self.severity is Severity.ERROR
 
 
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A problem before it is placed in the file: `loc` becomes a location and a line."""
+
+    loc: Loc
+    message: str
+    hint: str | None = None
+    severity: Severity = Severity.ERROR
+
+
 def format_problem(problem: Problem, filename: str) -> str:
     """``demo.yaml:41: products[2].gtin: check digit should be 3 (fix: …)``.
 

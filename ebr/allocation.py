@@ -11,17 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from serialization.coding import CodeFactory, IssuedCode
-from serialization.serials import CsprngSerials, Ff1Serials, SerialFormat, derive_product_key
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ebr.catalog import load_batch_context
+from ebr.catalog import BatchContext, load_batch_context
 from ebr.errors import AllocationError, PoolExhaustedError
 from ebr.models import Allocation, Code, SerialPool
-from serialization.rules import PackagingLevel, SerialGenerator
+from serialization.coding import CodeFactory, IssuedCode
+from serialization.rules import PackagingLevel, SerialGenerator, SerialSpec
+from serialization.serials import (
+    DIGITS,
+    CsprngSerials,
+    Ff1Serials,
+    SerialFormat,
+    derive_product_key,
+)
 from serialization.states import CodeState
 
 _CHUNK = 500
@@ -82,20 +87,23 @@ class CodeAllocator:
             ).inserted_primary_key[0]
             spec = context.rule.serial
             if spec is None or spec.generator is SerialGenerator.IMPORTED:
-                codes = self._take_imported(
-                    conn, context.product.id, level, n, allocation_id, factory
+                return self._take_imported(conn, context, level, n, allocation_id, factory)
+            pool = self._generator_pool(conn, context.product.id, level, spec)
+            if spec.generator is SerialGenerator.CSPRNG:
+                return self._draw_csprng(conn, pool, n, allocation_id, factory)
+            codes = self._draw_counter_pool(conn, pool, n, allocation_id, factory, context.tweak)
+            if len(codes) < n:
+                raise PoolExhaustedError(
+                    f"the serial space of pool {pool.id} is used up: {len(codes)} of {n} "
+                    "codes could be made",
+                    hint="configure a longer serial for this product",
                 )
-            else:
-                pool = self._generator_pool(conn, context.product.id, level, spec.generator, spec)
-                if spec.generator is SerialGenerator.CSPRNG:
-                    codes = self._draw_csprng(conn, pool, n, allocation_id, factory)
-                else:
-                    codes = self._draw_ff1(conn, pool, n, allocation_id, factory, context.tweak)
-        return codes
+            return codes
 
     def _generator_pool(
-        self, conn: Connection, product_id: str, level: PackagingLevel, kind: Any, spec: Any
+        self, conn: Connection, product_id: str, level: PackagingLevel, spec: SerialSpec
     ) -> SerialPool:
+        kind = spec.generator
         query = select(SerialPool).where(
             SerialPool.product_id == product_id,
             SerialPool.level == level.value,
@@ -113,7 +121,6 @@ class CodeAllocator:
                     length=spec.length,
                     next_counter=0,
                     domain_size=fmt.space,
-                    source="generator",
                     created_at=self._clock(),
                 )
             )
@@ -144,7 +151,7 @@ class CodeAllocator:
             hint="use a longer serial or a larger alphabet for this product",
         )
 
-    def _draw_ff1(
+    def _draw_counter_pool(
         self,
         conn: Connection,
         pool: SerialPool,
@@ -153,32 +160,48 @@ class CodeAllocator:
         factory: CodeFactory,
         tweak: bytes,
     ) -> list[AllocatedCode]:
-        if self._master_key is None:
-            raise AllocationError(
-                "this product's serials are FF1-generated, but no serial key is loaded",
-                hint="set site.serial_key_file and create it with `tracegate keys create FILE`",
-            )
-        fmt = SerialFormat(pool.alphabet or "", pool.length or 0)
-        key = derive_product_key(self._master_key, pool.product_id)
-        source = Ff1Serials(key, tweak, fmt, pool.domain_size)
+        """Codes from a pool whose state is one counter: FF1-generated, or an imported range
+        handed out in FF1-permuted order. Collisions with codes already stored are skipped."""
+        serials_from = self._counter_serials(pool, tweak)
+        domain = pool.domain_size or 0
         counter = pool.next_counter
-        domain = pool.domain_size or fmt.space
         result: list[AllocatedCode] = []
-        while len(result) < n:
-            wanted = n - len(result)
-            if counter + wanted > domain:
-                raise PoolExhaustedError(
-                    f"the serial space of pool {pool.id} has {domain - counter} serials left, "
-                    f"{wanted} were asked for",
-                    hint="configure a longer serial for this product",
-                )
-            serials = source.serials(counter, wanted)
+        while len(result) < n and counter < domain:
+            wanted = min(n - len(result), domain - counter)
+            serials = serials_from(counter, wanted)
             counter += wanted
             result.extend(self._insert(conn, pool.id, allocation_id, factory, serials))
         conn.execute(
             update(SerialPool).where(SerialPool.id == pool.id).values(next_counter=counter)
         )
         return result
+
+    def _counter_serials(self, pool: SerialPool, tweak: bytes) -> Callable[[int, int], list[str]]:
+        if self._master_key is None:
+            raise AllocationError(
+                f"serials of pool {pool.id} ({pool.kind}) are handed out in FF1-permuted order, "
+                "but no serial key is loaded",
+                hint="set site.serial_key_file and create it with `tracegate keys create FILE`",
+            )
+        key = derive_product_key(self._master_key, pool.product_id)
+        if pool.kind == "ff1":
+            fmt = SerialFormat(pool.alphabet or "", pool.length or 0)
+            return Ff1Serials(key, tweak, fmt, pool.domain_size).serials
+        domain = pool.domain_size or 0
+        width = max(2, len(str(domain - 1)))
+        # The enterprise knows a range's serials already: FF1 only shuffles the order in which
+        # they are printed, so the small-domain limit for secret serials does not apply.
+        offsets = Ff1Serials(
+            key, tweak, SerialFormat(DIGITS, width), domain, allow_small_domain=True
+        )
+        first, length = pool.range_start or 0, pool.length or 0
+
+        def range_serials(start: int, count: int) -> list[str]:
+            return [
+                str(first + int(offset)).zfill(length) for offset in offsets.serials(start, count)
+            ]
+
+        return range_serials
 
     def _insert(
         self,
@@ -208,54 +231,68 @@ class CodeAllocator:
     def _take_imported(
         self,
         conn: Connection,
-        product_id: str,
+        context: BatchContext,
         level: PackagingLevel,
         n: int,
         allocation_id: int,
         factory: CodeFactory,
     ) -> list[AllocatedCode]:
-        pools = (
-            conn.execute(
-                select(SerialPool.id)
+        """Codes from the enterprise's lists and ranges, oldest import first."""
+        pools = [
+            SerialPool(**row._asdict())
+            for row in conn.execute(
+                select(SerialPool)
                 .where(
-                    SerialPool.product_id == product_id,
+                    SerialPool.product_id == context.product.id,
                     SerialPool.level == level.value,
                     SerialPool.kind.in_(("list", "range")),
                 )
                 .order_by(SerialPool.id)
                 .with_for_update()
             )
-            .scalars()
-            .all()
-        )
-        if not pools:
+        ]
+        result: list[AllocatedCode] = []
+        for pool in pools:
+            if len(result) == n:
+                break
+            if pool.kind == "range":
+                if pool.next_counter < (pool.domain_size or 0):
+                    result.extend(
+                        self._draw_counter_pool(
+                            conn, pool, n - len(result), allocation_id, factory, context.tweak
+                        )
+                    )
+            else:
+                result.extend(
+                    self._take_list(conn, pool.id, n - len(result), allocation_id, factory)
+                )
+        if len(result) < n:
             raise PoolExhaustedError(
-                f"no imported serials or codes for product {product_id!r} at level {level.value}",
-                hint="import the enterprise's serials or codes with `tracegate codes import FILE`",
+                f"product {context.product.id!r} has {len(result)} unused imported serials or "
+                f"codes at level {level.value}, {n} were asked for",
+                hint="import more serials or codes from the enterprise "
+                "(`tracegate codes import FILE`)",
             )
+        return result
+
+    def _take_list(
+        self, conn: Connection, pool_id: int, n: int, allocation_id: int, factory: CodeFactory
+    ) -> list[AllocatedCode]:
         rows = conn.execute(
             select(Code.id, Code.serial, Code.data)
             .where(
-                Code.pool_id.in_(pools),
+                Code.pool_id == pool_id,
                 Code.state == int(CodeState.UNALLOCATED),
                 Code.allocation_id.is_(None),
             )
             .order_by(Code.id)
             .limit(n)
         ).all()
-        if len(rows) < n:
-            raise PoolExhaustedError(
-                f"product {product_id!r} has {len(rows)} unused imported codes at level "
-                f"{level.value}, {n} were asked for",
-                hint="import more serials or codes from the enterprise",
-            )
+        if not rows:
+            return []
         codes = [
-            factory.issue(serial) if data is None else factory.from_data(data)
+            factory.issue_checked(serial) if data is None else factory.from_data(data)
             for _id, serial, data in rows
-        ]
-        params = [
-            {"code_id": row.id, "data": code.data, "allocation_id": allocation_id}
-            for row, code in zip(rows, codes, strict=True)
         ]
         result = conn.execute(
             update(Code)
@@ -265,9 +302,12 @@ class CodeAllocator:
                 allocation_id=bindparam("allocation_id"),
                 data=bindparam("data"),
             ),
-            params,
+            [
+                {"code_id": row.id, "data": code.data, "allocation_id": allocation_id}
+                for row, code in zip(rows, codes, strict=True)
+            ],
         )
-        if result.rowcount != n:
+        if result.rowcount != len(rows):
             raise AllocationError("imported codes changed while being allocated; try again")
         return codes
 

@@ -95,6 +95,18 @@ class Line(Base):
     name: Mapped[str] = mapped_column(String(200))
 
 
+class Import(Base):
+    """One accepted import file: what it was (name, SHA-256) and how many rows it brought."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    filename: Mapped[str] = mapped_column(String(400))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SerialPool(Base):
     """Where a product level's serials come from.
 
@@ -118,8 +130,8 @@ class SerialPool(Base):
     next_counter: Mapped[int] = mapped_column(BigInteger, default=0)
     domain_size: Mapped[int | None] = mapped_column(BigInteger)
     range_start: Mapped[int | None] = mapped_column(BigInteger)
-    source: Mapped[str | None] = mapped_column(String(400))
-    """Where the pool came from: `generator`, or the imported file's name and digest."""
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+    """The import that brought the pool; None for a generator."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -149,7 +161,6 @@ class Allocation(Base):
     line_id: Mapped[str] = mapped_column(ForeignKey("lines.id"))
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
     level: Mapped[str] = mapped_column(String(16))
-    pool_id: Mapped[int] = mapped_column(ForeignKey("serial_pools.id"))
     count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -183,18 +194,3 @@ class CodeTransition(Base):
     to_state: Mapped[int] = mapped_column(SmallInteger)
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class Import(Base):
-    """One accepted import file: what it was (name, SHA-256) and what it brought."""
-
-    __tablename__ = "imports"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    filename: Mapped[str] = mapped_column(String(400))
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
-    rows: Mapped[int] = mapped_column(Integer)
-    pool_id: Mapped[int] = mapped_column(ForeignKey("serial_pools.id"))
-    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -186,7 +186,7 @@ def _check_attribute_code(value: str, fmt: NationalCodeFormat, offset: int) -> N
         raise CodeFormatError(
             f"attribute code has {len(value)} characters; it takes {shortest} to {longest}",
             field="attribute_code",
-            position=offset,
+            position=offset + min(len(value), longest),
             hint="check the serial or batch number that was put into the code",
         )
 

@@ -36,7 +36,7 @@ CHECK_FIELD = "check"
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _WIDTH = re.compile(r"([0-9]+)(?:-([0-9]+))?")
-_LITERAL_CHARS = frozenset(string.printable[:94]) - {"{", "}"}
+_LITERAL_CHARS = frozenset(string.digits + string.ascii_letters + string.punctuation) - {"{", "}"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +189,9 @@ class CodeTemplate:
                 None,
                 "add {check} where the check character goes, or remove the check system",
             )
-        if checks and not any(isinstance(e, TemplateField) for e in elements[: _index_of_check(elements)]):
+        if checks and not any(
+            isinstance(e, TemplateField) for e in elements[: _index_of_check(elements)]
+        ):
             raise _template_error(
                 "{check} must come after a field",
                 checks[0],
@@ -238,7 +240,9 @@ class CodeTemplate:
                 hint = f"this template's fields are {', '.join(self.field_names)}"
                 if name == CHECK_FIELD:
                     hint = "the check character is computed; leave it out"
-                raise CodeFormatError(f"{name} is not a field of {self.source}", field=name, hint=hint)
+                raise CodeFormatError(
+                    f"{name} is not a field of {self.source}", field=name, hint=hint
+                )
         out: list[str] = []
         for element in self.elements:
             if isinstance(element, _Literal):
@@ -258,8 +262,15 @@ class CodeTemplate:
         return "".join(out)
 
     def parse(self, text: str) -> dict[str, str]:
-        """The field values of `text` (not the check), after verifying its check character."""
+        """The field values of `text` (not the check), after verifying its check character.
+
+        Error positions index into `text`.
+        """
+        return self._split(text)[0]
+
+    def _split(self, text: str) -> tuple[dict[str, str], str | None]:
         values: dict[str, str] = {}
+        check: str | None = None
         position = 0
         for index, element in enumerate(self.elements):
             if isinstance(element, _Literal):
@@ -267,6 +278,7 @@ class CodeTemplate:
                 position += len(element.text)
             elif isinstance(element, _Check):
                 self._verify_check(text, position, element.width)
+                check = text[position : position + element.width]
                 position += element.width
             else:
                 value = self._read_field(text, position, index)
@@ -279,7 +291,7 @@ class CodeTemplate:
                 position=position,
                 hint=f"the code follows {self.source}; remove the extra characters",
             )
-        return values
+        return values, check
 
     def _compute_check(self, before: str) -> str:
         assert self.check is not None
@@ -292,7 +304,8 @@ class CodeTemplate:
                 hint = (
                     f"write {char!r} in upper case"
                     if char.upper() in self.alphabet and char.islower()
-                    else "digits only" if self.alphabet == string.digits
+                    else "digits only"
+                    if self.alphabet == string.digits
                     else "digits and upper-case letters A-Z only"
                 )
                 raise CodeFormatError(
@@ -302,6 +315,7 @@ class CodeTemplate:
                     hint=hint,
                 )
         if not element.min_width <= len(value) <= element.max_width:
+            excess = len(value) > element.max_width
             takes = (
                 f"exactly {element.min_width}"
                 if element.fixed
@@ -310,7 +324,7 @@ class CodeTemplate:
             raise CodeFormatError(
                 f"field {element.name} has {len(value)} characters; it takes {takes}",
                 field=element.name,
-                position=offset,
+                position=offset + (element.max_width if excess else len(value)),
                 hint=f"check the {element.name} value against the template {self.source}",
             )
 
@@ -390,12 +404,10 @@ def _fixed_tail(elements: tuple[_Element, ...], index: int) -> bool:
 
 def template_trace_code(template: CodeTemplate, text: str) -> TraceCode:
     """`text`, parsed by `template`, as a `TraceCode` for a non-GS1 DataMatrix."""
-    values = template.parse(text)
+    values, check = template._split(text)
     fields = tuple((name, values[name]) for name in template.field_names)
-    if template.check is not None:
-        start = len(text) - sum(_width(e) or 0 for e in _after_check(template.elements))
-        length = check_system(template.check).length
-        fields += ((CHECK_FIELD, text[start - length : start]),)
+    if check is not None:
+        fields += ((CHECK_FIELD, check),)
     return TraceCode(
         scheme=SchemeName.TEMPLATE,
         key=text,
@@ -404,7 +416,3 @@ def template_trace_code(template: CodeTemplate, text: str) -> TraceCode:
         fields=fields,
         symbology=DATAMATRIX_SYMBOLOGY,
     )
-
-
-def _after_check(elements: tuple[_Element, ...]) -> tuple[_Element, ...]:
-    return elements[_index_of_check(elements) + 1 :]

@@ -1,0 +1,141 @@
+"""The `site`, `database` and `lines` sections of the site file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from config.fields import (
+    CompanyPrefix,
+    Gln,
+    Identifier,
+    StrictModel,
+    Text,
+    TimeZoneName,
+    Uscc,
+)
+from config.problems import InvalidValue
+
+DEFAULT_DATABASE_FILE: Final = "tracegate.db"
+_DATABASE_SCHEMES: Final = ("sqlite://", "postgresql://", "postgresql+psycopg://")
+
+
+class SiteSection(StrictModel):
+    """Who runs this plant, and the identifiers its codes are built on."""
+
+    id: Identifier = Field(description="Short name of the site, e.g. bj-plant-1.")
+    company_name: Text = Field(
+        description="Legal name as on the business licence (营业执照), e.g. 北京示例制药有限公司."
+    )
+    company_name_en: Text | None = Field(
+        default=None, description="English name, shown in the English UI and in reports."
+    )
+    uscc: Uscc = Field(
+        description="Unified social credit code (统一社会信用代码, GB 32100), 18 characters; "
+        "its check character is verified. Also the first segment of national trace codes."
+    )
+    gs1_company_prefix: CompanyPrefix | None = Field(
+        default=None,
+        description='GS1 company prefix from GS1 China (中国物品编码中心), quoted, e.g. "9501101". '
+        "Its length (6-12 digits) is how long it is; products may override it.",
+    )
+    gln: Gln | None = Field(
+        default=None,
+        description="GLN of the site (13 digits, check digit verified), used as the EPCIS "
+        "read point and business location.",
+    )
+    timezone: TimeZoneName = Field(
+        description="IANA time zone of the plant, e.g. Asia/Shanghai: production and expiry "
+        "dates are the plant's local dates."
+    )
+    serial_key_file: str | None = Field(
+        default=None,
+        description="Where the FF1 serial master key is kept, relative to this file (e.g. "
+        "keys/serial.key). Required when a rule uses generator ff1. The key is runtime "
+        "state, made with `tracegate keys create PATH`; keep it out of version control.",
+    )
+
+    def serial_key_path(self, base_dir: Path) -> Path | None:
+        if self.serial_key_file is None:
+            return None
+        return base_dir / self.serial_key_file
+
+
+class DatabaseSection(StrictModel):
+    """Where records are kept."""
+
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL: sqlite:///path (relative paths are relative to this "
+        "file) or postgresql+psycopg://user@host/db. Default: sqlite file tracegate.db next "
+        "to this file.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(_DATABASE_SCHEMES):
+            raise InvalidValue(
+                f"unsupported database URL {value.split(':', 1)[0]!r}",
+                hint="use sqlite:///tracegate.db or postgresql+psycopg://user@host/dbname",
+            )
+        return value
+
+    def resolved_url(self, base_dir: Path) -> str:
+        """The URL with a relative SQLite path made relative to the site file's folder."""
+        if self.url is None:
+            return f"sqlite:///{(base_dir / DEFAULT_DATABASE_FILE).resolve()}"
+        prefix = "sqlite:///"
+        if self.url.startswith(prefix):
+            path = self.url.removeprefix(prefix)
+            if path and path != ":memory:" and not path.startswith("/"):
+                return f"{prefix}{(base_dir / path).resolve()}"
+        return self.url
+
+    def has_password(self) -> bool:
+        if self.url is None or "@" not in self.url or "://" not in self.url:
+            return False
+        credentials = self.url.split("://", 1)[1].rsplit("@", 1)[0]
+        return ":" in credentials
+
+
+class CodeBufferConfig(StrictModel):
+    """Codes allocated to the line ahead of the printer.
+
+    A code is recorded as allocated before it is sent to the printer; after a crash every
+    allocated-but-unseen code is reconciled. A bigger buffer rides out a slower database but
+    leaves more codes to reconcile.
+    """
+
+    size: int = Field(default=1000, ge=1, description="Codes held ready for the line.")
+    low_water: int = Field(
+        default=250,
+        ge=0,
+        description="Refill when this few are left; must be below `size`.",
+    )
+
+    @field_validator("low_water")
+    @classmethod
+    def _below_size(cls, value: int, info: ValidationInfo) -> int:
+        size = info.data.get("size")
+        if isinstance(size, int) and value >= size:
+            raise InvalidValue(
+                f"low_water {value} must be below size {size}, or the buffer refills forever",
+                hint=f"use a low_water such as {size // 4}",
+            )
+        return value
+
+
+class LineConfig(StrictModel):
+    """A packaging line. Devices are configured here in a later version."""
+
+    id: Identifier = Field(description="Short name, e.g. line-1.")
+    name: Text = Field(description="Name shown to operators, e.g. 1号包装线 Packaging line 1.")
+    products: list[Identifier] = Field(
+        min_length=1, description="Ids of the products this line may run."
+    )
+    code_buffer: CodeBufferConfig = Field(
+        default_factory=CodeBufferConfig, description="Codes allocated ahead of printing."
+    )
