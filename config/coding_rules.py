@@ -16,7 +16,7 @@ from serialization.codes import SchemeName
 from serialization.gs1.ai import lookup
 from serialization.national import AttributeId, NationalCodeFormat
 from serialization.rules import Carrier, CodingRule, SerialGenerator, SerialSpec
-from serialization.serials import DIGITS, SAFE_ALPHANUMERIC, SerialFormat, check_serial_policy
+from serialization.serials import DIGITS, SAFE_ALPHANUMERIC, check_serial_policy
 from serialization.template import CHECK_FIELD, CodeTemplate
 
 CarrierName = Literal["datamatrix", "gs1-128", "code128", "qr"]
@@ -88,7 +88,13 @@ class SerialConfig(StrictModel):
 
 
 class SsccSerialConfig(StrictModel):
-    """The serial reference of an SSCC: digits, as many as the company prefix leaves free."""
+    """The serial reference of an SSCC: digits, as many as the company prefix leaves free.
+
+    Unlike pack serials, SSCCs are not held to the 1-in-10,000 guessing odds: GS1 fixes their
+    length (a 7-digit prefix leaves 9 digits, so the odds would cap a plant at 99,999 SSCCs
+    for ever), and EU 2016/161 Art. 4 sets the odds for the pack's unique identifier, not for
+    logistic units. They are still drawn at random or by FF1, never counted up.
+    """
 
     generator: GeneratorName = Field(description="csprng, ff1 or imported, as for other serials.")
     alphabet: Literal["digits"] = Field(
@@ -101,7 +107,9 @@ class SsccSerialConfig(StrictModel):
         "Leave it out to have it computed; if given, it must match.",
     )
     planned_volume: int = Field(
-        ge=1, description="SSCCs this rule will ever issue under one company prefix."
+        ge=1,
+        description="SSCCs this rule will ever issue under one company prefix; must fit in "
+        "the serial reference (fewer than 10^length).",
     )
 
     def spec(self, length: int) -> SerialSpec:
@@ -130,7 +138,7 @@ class Nmpa20SerialConfig(StrictModel):
 def _carrier_error(scheme: str, carrier: str, allowed: tuple[str, ...], why: str) -> InvalidValue:
     return InvalidValue(
         f"a {scheme} code cannot be carried by {carrier}",
-        hint=f"use {' or '.join(allowed)}: {why}",
+        hint=f"use {', '.join(allowed[:-1])} or {allowed[-1]}: {why}",
     )
 
 
@@ -166,7 +174,8 @@ def _gs1_ai(value: str) -> str:
     definition = lookup(value)
     if value not in FILLED_AIS:
         raise InvalidValue(
-            f"AI ({value}) {definition.title} is a GS1 AI, but the gateway has no value to put in it",
+            f"AI ({value}) {definition.title} is a GS1 AI, but the gateway has no value to "
+            "put in it",
             hint="use AIs the gateway fills: "
             + "; ".join(f"{ai} {what}" for ai, what in FILLED_AIS.items()),
         )
@@ -219,7 +228,7 @@ class Gs1RuleConfig(_RuleBase):
 
 
 def _extension_digit(value: object) -> object:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9:
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value
 
@@ -399,10 +408,10 @@ class TemplateRuleConfig(_RuleBase):
                 f"hold (they take {compiled.alphabet})",
                 hint="use a serial alphabet inside the template's alphabet",
             )
-        for name, width in BUILT_IN_WIDTHS.items():
-            if name in compiled.field_names and compiled.width(name) != (width, width):
+        for name, size in BUILT_IN_WIDTHS.items():
+            if name in compiled.field_names and compiled.width(name) != (size, size):
                 raise InvalidValue(
-                    f"{{{name}}} is always {width} characters: write {{{name}:{width}}}"
+                    f"{{{name}}} is always {size} characters: write {{{name}:{size}}}"
                 )
         return self
 

@@ -85,6 +85,9 @@ def _uscc(value: str) -> str:
     return value
 
 
+_CHINA_ZONE_WORDS: Final = ("beijing", "china", "prc", "cst", "+8", "+08", "gmt8", "utc8")
+
+
 @cache
 def _zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
@@ -100,13 +103,12 @@ def _timezone(value: str) -> str:
                 f"unknown time zone {value!r}: this computer has no time zone database",
                 hint="install the tzdata package",
             ) from None
-        close = difflib.get_close_matches(value, names, n=1)
-        raise InvalidValue(
-            f"unknown time zone {value!r}",
-            hint=f"did you mean {close[0]}?"
-            if close
-            else "use an IANA name such as Asia/Shanghai",
-        ) from None
+        if any(word in value.lower() for word in _CHINA_ZONE_WORDS):
+            hint = "mainland China uses Asia/Shanghai (UTC+8)"
+        else:
+            close = difflib.get_close_matches(value, names, n=1)
+            hint = f"did you mean {close[0]}?" if close else "use an IANA name, e.g. Asia/Shanghai"
+        raise InvalidValue(f"unknown time zone {value!r}", hint=hint) from None
     return value
 
 

@@ -93,7 +93,8 @@ def parse_yaml_text(text: str) -> YamlDocument:
         _walk(node, (), node.start_mark.line + 1, nodes, problems, set())
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        return _failed(*_describe_yaml_error(exc))
+        message, line, hint = _describe_yaml_error(exc)
+        return _failed(message, line=line, hint=hint)
     except yaml.YAMLError as exc:
         return _failed(f"not valid YAML: {exc}", hint=None)
     finally:
@@ -119,9 +120,12 @@ def _describe_yaml_error(exc: yaml.MarkedYAMLError) -> tuple[str, int | None, st
     mark = exc.problem_mark or exc.context_mark
     line = None if mark is None else mark.line + 1
     what = exc.problem or "not valid YAML"
-    message = f"YAML syntax: {what}"
-    if exc.context and exc.context_mark is not None:
-        message += f" ({exc.context} at line {exc.context_mark.line + 1})"
+    if exc.context and what.startswith("but "):
+        message = f"YAML syntax: {exc.context}, {what}"
+    else:
+        message = f"YAML syntax: {what}"
+        if exc.context and exc.context_mark is not None:
+            message += f" ({exc.context} at line {exc.context_mark.line + 1})"
     hint = next((hint for needle, hint in _SYNTAX_HINTS if needle in message), None)
     return message, line, hint
 

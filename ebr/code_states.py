@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from ebr.errors import NotFoundError
-from ebr.models import Allocation, Code, CodeTransition
+from ebr.models import Allocation, Code, CodeTransition, SerialPool
 from serialization.errors import IllegalTransitionError
 from serialization.states import CodeState, transition
 
@@ -58,22 +58,21 @@ class CodeStates:
     def unconfirmed(self, line_id: str) -> list[str]:
         """Keys still Allocated to the line: after a crash, nobody knows if they were printed."""
         with self._engine.connect() as conn:
-            return list(
-                conn.execute(
-                    select(Code.key)
-                    .join(Allocation, Code.allocation_id == Allocation.id)
-                    .where(Allocation.line_id == line_id, Code.state == int(CodeState.ALLOCATED))
-                    .order_by(Code.id)
-                ).scalars()
-            )
+            return _unconfirmed(conn, line_id)
 
     def reconcile_after_restart(self, line_id: str, *, seen: Sequence[str] = ()) -> list[str]:
         """Resolve the line's unconfirmed codes: those the camera saw become Encoded, the rest
-        SNInvalid. Returns the keys invalidated."""
-        pending = self.unconfirmed(line_id)
-        seen_set = set(seen) & set(pending)
-        invalid = [key for key in pending if key not in seen_set]
+        SNInvalid. Returns the keys invalidated.
+
+        It first takes every serial pool's lock, which an allocation holds until it commits: on
+        PostgreSQL a killed gateway's last transaction may still be committing in its orphaned
+        server process, and its codes must be seen here, not appear after.
+        """
         with self._engine.begin() as conn:
+            conn.execute(select(SerialPool.id).with_for_update()).all()
+            pending = _unconfirmed(conn, line_id)
+            seen_set = set(seen) & set(pending)
+            invalid = [key for key in pending if key not in seen_set]
             if seen_set:
                 self._move(
                     conn, sorted(seen_set), CodeState.ENCODED, "seen by the camera before a restart"
@@ -125,6 +124,17 @@ class CodeStates:
                 for p in params
             ],
         )
+
+
+def _unconfirmed(conn: Connection, line_id: str) -> list[str]:
+    return list(
+        conn.execute(
+            select(Code.key)
+            .join(Allocation, Code.allocation_id == Allocation.id)
+            .where(Allocation.line_id == line_id, Code.state == int(CodeState.ALLOCATED))
+            .order_by(Code.id)
+        ).scalars()
+    )
 
 
 def _rows(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int, int]]:

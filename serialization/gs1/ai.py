@@ -13,7 +13,9 @@ from types import MappingProxyType
 
 from serialization.errors import CodeFormatError
 
-CSET82 = frozenset("!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
+CSET82 = frozenset(
+    "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+)
 """GS1 AI encodable character set 82: the characters an X field may hold."""
 
 

@@ -144,7 +144,8 @@ def _raise_bad_ai(data: str, position: int, length: int) -> NoReturn:
             position=position,
             hint="GS goes only between elements, once; remove this one",
         )
-    if length and position + length > len(data):
+    remaining = len(data) - position
+    if (length and remaining < length) or (remaining == 1 and data[position].isdigit()):
         raise CodeFormatError(
             "the data ends inside an Application Identifier",
             position=position,

@@ -26,9 +26,15 @@ class Scan:
 
 
 def _symbology_identifier(text: str) -> str | None:
-    if len(text) >= 3 and text[0] == "]" and text[1].isascii() and text[1].isalpha():
-        if text[2].isascii() and text[2].isdigit():
-            return text[:3]
+    if (
+        len(text) >= 3
+        and text[0] == "]"
+        and text[1].isascii()
+        and text[1].isalpha()
+        and text[2].isascii()
+        and text[2].isdigit()
+    ):
+        return text[:3]
     return None
 
 

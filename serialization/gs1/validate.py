@@ -18,16 +18,14 @@ from serialization.gs1.ai import CSET82, DEFINITIONS, AIDefinition, lookup
 from serialization.gs1.checkdigit import check_digit_ok, validate_check_digit
 from serialization.gs1.dates import full_year, parse_date
 
-_CSET82_CLASS = "[!\"%-?A-Z_a-z]"
+_CSET82_CLASS = '[!"%-?A-Z_a-z]'
 _DIGITS = frozenset("0123456789")
 _CSET82_TEXT = "!\"%&'()*+,-./0-9:;<=>?A-Z_a-z"
 
 _HOURS = frozenset(f"{h:02d}" for h in range(24))
 _MINUTES = frozenset(f"{m:02d}" for m in range(60))
 _MONTH_DAYS = frozenset(
-    f"{m:02d}{d:02d}"
-    for m in range(1, 13)
-    for d in range(1, calendar.monthrange(2001, m)[1] + 1)
+    f"{m:02d}{d:02d}" for m in range(1, 13) for d in range(1, calendar.monthrange(2001, m)[1] + 1)
 )
 """Every valid `mmdd` except 0229, which depends on the year."""
 _MONTH_DAYS_OR_ZERO = _MONTH_DAYS | {f"{m:02d}00" for m in range(1, 13)}

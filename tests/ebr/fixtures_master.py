@@ -34,15 +34,24 @@ def _serial(generator: SerialGenerator, alphabet: str = ALNUM, length: int = 12)
 
 
 GS1_CSPRNG = CodingRule(
-    "gs1-csprng", SchemeName.GS1, Carrier.DATAMATRIX, _serial(SerialGenerator.CSPRNG),
+    "gs1-csprng",
+    SchemeName.GS1,
+    Carrier.DATAMATRIX,
+    _serial(SerialGenerator.CSPRNG),
     gs1_ais=("01", "17", "10", "21"),
 )
 GS1_FF1 = CodingRule(
-    "gs1-ff1", SchemeName.GS1, Carrier.DATAMATRIX, _serial(SerialGenerator.FF1),
+    "gs1-ff1",
+    SchemeName.GS1,
+    Carrier.DATAMATRIX,
+    _serial(SerialGenerator.FF1),
     gs1_ais=("01", "21", "17", "10"),
 )
 GS1_IMPORTED = CodingRule(
-    "gs1-imported", SchemeName.GS1, Carrier.DATAMATRIX, _serial(SerialGenerator.IMPORTED),
+    "gs1-imported",
+    SchemeName.GS1,
+    Carrier.DATAMATRIX,
+    _serial(SerialGenerator.IMPORTED),
     gs1_ais=("01", "17", "10", "21"),
 )
 SSCC = CodingRule(
@@ -50,24 +59,35 @@ SSCC = CodingRule(
 )
 NMPA = CodingRule("nmpa", SchemeName.NMPA20, Carrier.CODE128, None)
 NATIONAL = CodingRule(
-    "national", SchemeName.NATIONAL, Carrier.QR, _serial(SerialGenerator.CSPRNG),
+    "national",
+    SchemeName.NATIONAL,
+    Carrier.QR,
+    _serial(SerialGenerator.CSPRNG),
     national_attribute_id=2,
 )
 TEMPLATE = CodingRule(
-    "template", SchemeName.TEMPLATE, Carrier.DATAMATRIX, _serial(SerialGenerator.IMPORTED),
-    template="TG{drug_id:7}{serial:10}{check}", check="mod37_36",
+    "template",
+    SchemeName.TEMPLATE,
+    Carrier.DATAMATRIX,
+    _serial(SerialGenerator.IMPORTED),
+    template="TG{drug_id:7}{serial:10}{check}",
+    check="mod37_36",
 )
 
 PRODUCTS = {
-    "amox": ProductMaster("amox", "Amoxicillin 500 mg", gtin="09501101530003",
-                          company_prefix="9501101"),
-    "ibu": ProductMaster("ibu", "Ibuprofen 200 mg", gtin="09501101530010",
-                         company_prefix="9501101"),
-    "para": ProductMaster("para", "Paracetamol 500 mg", gtin="09501101530027",
-                          company_prefix="9501101"),
+    "amox": ProductMaster(
+        "amox", "Amoxicillin 500 mg", gtin="09501101530003", company_prefix="9501101"
+    ),
+    "ibu": ProductMaster(
+        "ibu", "Ibuprofen 200 mg", gtin="09501101530010", company_prefix="9501101"
+    ),
+    "para": ProductMaster(
+        "para", "Paracetamol 500 mg", gtin="09501101530027", company_prefix="9501101"
+    ),
     "nmpa": ProductMaster("nmpa", "Domestic drug", nmpa_drug_id="8612345"),
-    "herb": ProductMaster("herb", "Decoction pieces",
-                          national=NationalIdentity(USCC, "0101", "110105")),
+    "herb": ProductMaster(
+        "herb", "Decoction pieces", national=NationalIdentity(USCC, "0101", "110105")
+    ),
     "tmpl": ProductMaster("tmpl", "Plant format", nmpa_drug_id="8612345"),
 }
 LEVELS = [
@@ -94,6 +114,10 @@ def install_master_data(engine: Engine) -> None:
 
 def open_batch(engine: Engine, product: str, lot: str = "AB-123", line: str = "line-1") -> int:
     return create_batch(
-        engine, product_id=product, line_id=line, lot=lot, expiry=date(2027, 5, 31),
+        engine,
+        product_id=product,
+        line_id=line,
+        lot=lot,
+        expiry=date(2027, 5, 31),
         production_date=date(2026, 11, 1),
     )

@@ -63,7 +63,8 @@ def test_sscc_cases(store: Engine) -> None:
         "line-1", batch, 50, level=PackagingLevel.CASE
     )
     for case in cases:
-        assert case.key.startswith("0009501101") and len(case.key) == 20
+        assert case.key.startswith("0009501101")
+        assert len(case.key) == 20
         assert parse(case.data).value("00") == case.key[2:]
 
 

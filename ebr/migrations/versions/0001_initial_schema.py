@@ -211,7 +211,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_code_transitions_code_id"), ["code_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("code_transitions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_code_transitions_code_id"))
