@@ -202,7 +202,7 @@ Gs1Ai = Annotated[str, AfterValidator(_gs1_ai)]
 class Gs1RuleConfig(_RuleBase):
     """GS1 element string: GTIN (01), serial (21) and optionally lot (10), dates (11, 17)."""
 
-    scheme: Literal["gs1"] = Field(description="gs1")
+    scheme: Literal["gs1"] = Field(description="gs1: selects this kind of rule.")
     carrier: CarrierName = Field(
         default="datamatrix", description="datamatrix (GS1 DataMatrix), gs1-128 or qr (GS1 QR)."
     )
@@ -242,7 +242,7 @@ def _one_digit(value: str) -> str:
 class SsccRuleConfig(_RuleBase):
     """GS1 SSCC for logistic units (cases, pallets): extension + company prefix + serial ref."""
 
-    scheme: Literal["sscc"] = Field(description="sscc")
+    scheme: Literal["sscc"] = Field(description="sscc: selects this kind of rule.")
     carrier: CarrierName = Field(
         default="gs1-128", description="gs1-128 (the usual logistic label), datamatrix or qr."
     )
@@ -265,7 +265,7 @@ class Nmpa20RuleConfig(_RuleBase):
     The platform issues these codes (码上放心 and similar); the gateway imports and prints them.
     """
 
-    scheme: Literal["nmpa20"] = Field(description="nmpa20")
+    scheme: Literal["nmpa20"] = Field(description="nmpa20: selects this kind of rule.")
     carrier: CarrierName = Field(
         default="code128", description="code128 (Code 128 set C, the usual form), datamatrix or qr."
     )
@@ -325,7 +325,7 @@ def _unit_attribute(value: int) -> int:
 class NationalRuleConfig(_RuleBase):
     """National important-product trace code: (USCC).(class).(origin).(attribute id).(code)."""
 
-    scheme: Literal["national"] = Field(description="national")
+    scheme: Literal["national"] = Field(description="national: selects this kind of rule.")
     carrier: CarrierName = Field(default="qr", description="qr, datamatrix or code128.")
     attribute_id: Annotated[int, AfterValidator(_unit_attribute)] = Field(
         description="1 trade unit, 2 serial, 6 logistic unit. The batch ids 3-5 are refused: "
@@ -371,7 +371,7 @@ class TemplateRuleConfig(_RuleBase):
     gives under `template_values`.
     """
 
-    scheme: Literal["template"] = Field(description="template")
+    scheme: Literal["template"] = Field(description="template: selects this kind of rule.")
     carrier: CarrierName = Field(default="datamatrix", description="datamatrix, qr or code128.")
     template: str = Field(description="Literal text and {field:width} placeholders.")
     check: CheckSystemName | None = Field(

@@ -73,7 +73,7 @@ def _report(name: str, document: YamlDocument, source: Path | None) -> CheckRepo
 
 def _place(findings: Iterable[Finding], source: SourceMap) -> list[Problem]:
     return [
-        Problem(format_location(f.loc), f.message, source.line(f.loc), f.hint, f.severity)
+        Problem(format_location(f.loc), source.line(f.loc), f.message, f.hint, f.severity)
         for f in findings
     ]
 

@@ -44,8 +44,8 @@ class Problem:
     """
 
     location: str
+    line: int | None
     message: str
-    line: int | None = None
     hint: str | None = None
     severity: Severity = Severity.ERROR
 

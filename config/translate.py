@@ -8,12 +8,12 @@ hint are rewritten from the error type, the input and the model's own field desc
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from types import NoneType, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
-from pydantic_core import ErrorDetails
 
 from config.fields import close_match_hint
 from config.problems import Finding, InvalidValue, Loc
@@ -50,7 +50,7 @@ def translate(
 
 
 def _retell(
-    detail: ErrorDetails, model: type[BaseModel], source: SourceMap, prefix: Loc
+    detail: Mapping[str, Any], model: type[BaseModel], source: SourceMap, prefix: Loc
 ) -> tuple[Loc, str, str | None]:
     loc: Loc = tuple(detail["loc"])
     kind = detail["type"]

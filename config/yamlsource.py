@@ -83,7 +83,14 @@ def parse_yaml_bytes(raw: bytes) -> YamlDocument:
 
 
 def parse_yaml_text(text: str) -> YamlDocument:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        return _failed(
+            f"control character U+{exc.character:04X} cannot appear in a YAML file",
+            line=text.count("\n", 0, exc.position) + 1,
+            hint="remove control characters; save the file as plain UTF-8 text",
+        )
     try:
         node = loader.get_single_node()
         if node is None:
@@ -103,7 +110,7 @@ def parse_yaml_text(text: str) -> YamlDocument:
 
 
 def _failed(message: str, *, line: int | None = None, hint: str | None) -> YamlDocument:
-    return YamlDocument(None, SourceMap(), [Problem(FILE, message, line=line, hint=hint)])
+    return YamlDocument(None, SourceMap(), [Problem(FILE, line, message, hint)])
 
 
 _SYNTAX_HINTS: Final = (
@@ -172,9 +179,9 @@ def _walk_mapping(
             problems.append(
                 Problem(
                     format_location((*loc, key)),
+                    key_line,
                     f"duplicate key {key!r} (first written at line {first_seen[key]}); "
                     "YAML would silently keep only the last one",
-                    line=key_line,
                     hint="delete one of the two entries",
                 )
             )

@@ -48,7 +48,7 @@ def test_non_utf8_bytes_are_located(tmp_path):
     (tmp_path / "site.yaml").write_bytes("site:\n  company_name: 示例制药\n".encode("gbk"))
 
     problem = only_file_problem(check_site_file(tmp_path / "site.yaml").problems)
-    assert problem.message.startswith("not UTF-8 text: byte 0xca at column 17")
+    assert problem.message == "not UTF-8 text: byte 0xc0 at column 19"
     assert problem.line == 2
     assert problem.hint is not None
     assert "UTF-8" in problem.hint
@@ -81,6 +81,13 @@ def test_two_documents_are_refused():
     problem = only_file_problem(check_site_text("site: {}\n---\nsite: {}\n").problems)
 
     assert "expected a single document" in problem.message
+    assert problem.line == 2
+
+
+def test_control_characters_are_refused():
+    problem = only_file_problem(check_site_text("site:\n  id: a\x1fb\n").problems)
+
+    assert problem.message == "control character U+001F cannot appear in a YAML file"
     assert problem.line == 2
 
 
@@ -165,8 +172,8 @@ def test_source_map_points_a_missing_key_at_its_mapping():
 def test_format_problem():
     problem = Problem(
         "products[2].gtin",
+        41,
         "check digit should be 3, not 4",
-        line=41,
         hint="the key with a correct check digit is 09501101530003",
     )
 
@@ -174,10 +181,10 @@ def test_format_problem():
         "demo.yaml:41: products[2].gtin: check digit should be 3, not 4 "
         "(fix: the key with a correct check digit is 09501101530003)"
     )
-    assert format_problem(Problem("(file)", "file not found: x.yaml"), "x.yaml") == (
+    assert format_problem(Problem("(file)", None, "file not found: x.yaml"), "x.yaml") == (
         "x.yaml: (file): file not found: x.yaml"
     )
-    warning = Problem("site.serial_key_file", "missing", 9, None, Severity.WARNING)
+    warning = Problem("site.serial_key_file", 9, "missing", None, Severity.WARNING)
     assert format_problem(warning, "demo.yaml") == (
         "demo.yaml:9: warning: site.serial_key_file: missing"
     )

@@ -198,8 +198,9 @@ def test_empty_truncated_or_not_gs1(data: str, position: int) -> None:
     assert _error(data).position == position
 
 
-def test_truncated_inside_an_ai() -> None:
-    error = _error("010950110153000324")
+@pytest.mark.parametrize("tail", ["1", "24", "700"])
+def test_truncated_inside_an_ai(tail: str) -> None:
+    error = _error("0109501101530003" + tail)
     assert "ends inside an Application Identifier" in error.message
     assert error.position == 16
 
