@@ -6,25 +6,27 @@ says nothing about a particular product: `SiteConfig.rule_for` joins the two.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, ClassVar, Final, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from config.fields import Identifier, StrictModel
 from config.problems import InvalidValue
+from config.serial_config import (
+    Nmpa20SerialConfig,
+    SerialConfig,
+    SsccSerialConfig,
+    resolve_alphabet,
+)
 from serialization.codes import SchemeName
 from serialization.gs1.ai import lookup
 from serialization.national import AttributeId, NationalCodeFormat
-from serialization.rules import Carrier, CodingRule, SerialGenerator, SerialSpec
-from serialization.serials import DIGITS, SAFE_ALPHANUMERIC, check_serial_policy
+from serialization.rules import Carrier, CodingRule, SerialSpec
 from serialization.template import CHECK_FIELD, CodeTemplate
 
 CarrierName = Literal["datamatrix", "gs1-128", "code128", "qr"]
-GeneratorName = Literal["csprng", "ff1", "imported"]
 CheckSystemName = Literal["mod11_10", "mod37_36", "mod97_10"]
-
-ALPHABETS: Final = {"digits": DIGITS, "safe-alphanumeric": SAFE_ALPHANUMERIC}
-"""Named serial alphabets; any other `alphabet` value is the list of characters itself."""
 
 FILLED_AIS: Final = {
     "01": "the product's GTIN",
@@ -45,96 +47,6 @@ UNIT_ATTRIBUTES: Final = (AttributeId.TRADE_UNIT, AttributeId.SERIAL, AttributeI
 """National attribute ids whose attribute code can be a serial, one per package."""
 
 
-def resolve_alphabet(name_or_chars: str) -> str:
-    return ALPHABETS.get(name_or_chars, name_or_chars)
-
-
-class SerialConfig(StrictModel):
-    """How the serial part of each code is made (R-CODE-4: random, not guessable).
-
-    The odds that someone guesses a real serial are `planned_volume` / alphabet size ^ `length`;
-    they must stay below 1 in 10,000 (EU 2016/161 Art. 4(c), seed 001 annex 2 item 13).
-    """
-
-    generator: GeneratorName = Field(
-        description="csprng: random draw, uniqueness kept by the database; ff1: FF1 encryption "
-        "of a counter under the site's serial key (site.serial_key_file); imported: serials "
-        "only from lists or ranges imported from the enterprise system."
-    )
-    alphabet: str = Field(
-        description='"digits", "safe-alphanumeric" (0-9 and A-Z without letters a camera or '
-        "a person confuses, such as I, O, Q, S, Z), or the characters themselves, e.g. "
-        '"0123456789ABCDEF".'
-    )
-    length: int = Field(ge=1, le=20, description="Characters per serial (GS1 AI 21: at most 20).")
-    planned_volume: int = Field(
-        ge=1,
-        description="Serials this rule will ever issue for one product at one level; it sets "
-        "the guessing odds, so estimate high (e.g. 50_000_000).",
-    )
-
-    @model_validator(mode="after")
-    def _safe(self) -> SerialConfig:
-        check_serial_policy(self.spec())
-        return self
-
-    def spec(self) -> SerialSpec:
-        return SerialSpec(
-            generator=SerialGenerator(self.generator),
-            alphabet=resolve_alphabet(self.alphabet),
-            length=self.length,
-            planned_volume=self.planned_volume,
-        )
-
-
-class SsccSerialConfig(StrictModel):
-    """The serial reference of an SSCC: digits, as many as the company prefix leaves free.
-
-    Unlike pack serials, SSCCs are not held to the 1-in-10,000 guessing odds: GS1 fixes their
-    length (a 7-digit prefix leaves 9 digits, so the odds would cap a plant at 99,999 SSCCs
-    for ever), and EU 2016/161 Art. 4 sets the odds for the pack's unique identifier, not for
-    logistic units. They are still drawn at random or by FF1, never counted up.
-    """
-
-    generator: GeneratorName = Field(description="csprng, ff1 or imported, as for other serials.")
-    alphabet: Literal["digits"] = Field(
-        default="digits", description='Always "digits": an SSCC is numeric.'
-    )
-    length: int | None = Field(
-        default=None,
-        ge=1,
-        description="16 minus the length of the company prefix (9 for a 7-digit prefix). "
-        "Leave it out to have it computed; if given, it must match.",
-    )
-    planned_volume: int = Field(
-        ge=1,
-        description="SSCCs this rule will ever issue under one company prefix; must fit in "
-        "the serial reference (fewer than 10^length).",
-    )
-
-    def spec(self, length: int) -> SerialSpec:
-        return SerialSpec(SerialGenerator(self.generator), DIGITS, length, self.planned_volume)
-
-
-class Nmpa20SerialConfig(StrictModel):
-    """20-digit NMPA codes are only ever imported: see `Nmpa20RuleConfig`."""
-
-    generator: GeneratorName = Field(default="imported", description='Must be "imported".')
-
-    @field_validator("generator")
-    @classmethod
-    def _imported_only(cls, value: str) -> str:
-        if value != "imported":
-            raise InvalidValue(
-                f"20-digit NMPA codes cannot use generator {value}: the platform issues them "
-                "whole, and their 4 check digits come from an unpublished algorithm, so the "
-                "gateway can neither make nor verify them",
-                hint="write generator: imported and import the issued codes "
-                "(tracegate codes import FILE)",
-            )
-        return value
-
-
 def _carrier_error(scheme: str, carrier: str, allowed: tuple[str, ...], why: str) -> InvalidValue:
     return InvalidValue(
         f"a {scheme} code cannot be carried by {carrier}",
@@ -143,6 +55,8 @@ def _carrier_error(scheme: str, carrier: str, allowed: tuple[str, ...], why: str
 
 
 class _RuleBase(StrictModel):
+    """What every rule has; each scheme's model says which carriers suit it, and why."""
+
     id: Identifier = Field(description="Name the products' levels use to refer to this rule.")
     description: str | None = Field(
         default=None, description="Free text for people, e.g. the platform filing reference."
@@ -160,13 +74,9 @@ class _RuleBase(StrictModel):
             raise _carrier_error(cls.scheme_name.value, value, cls.carriers, cls.carrier_why)
         return value
 
-    def _rule(self, serial: SerialSpec | None, **scheme_fields: object) -> CodingRule:
+    def _rule(self, serial: SerialSpec | None) -> CodingRule:
         return CodingRule(
-            id=self.id,
-            scheme=self.scheme_name,
-            carrier=Carrier(self.carrier),
-            serial=serial,
-            **scheme_fields,  # type: ignore[arg-type]
+            id=self.id, scheme=self.scheme_name, carrier=Carrier(self.carrier), serial=serial
         )
 
 
@@ -222,8 +132,10 @@ class Gs1RuleConfig(_RuleBase):
     scheme_name: ClassVar[SchemeName] = SchemeName.GS1
 
     def to_rule(self) -> CodingRule:
-        return self._rule(
-            self.serial.spec(), gs1_ais=tuple(self.ais), expiry_day_zero=self.expiry_day_zero
+        return replace(
+            self._rule(self.serial.spec()),
+            gs1_ais=tuple(self.ais),
+            expiry_day_zero=self.expiry_day_zero,
         )
 
 
@@ -256,7 +168,7 @@ class SsccRuleConfig(_RuleBase):
     scheme_name: ClassVar[SchemeName] = SchemeName.SSCC
 
     def to_rule(self, serial_length: int) -> CodingRule:
-        return self._rule(self.serial.spec(serial_length), sscc_extension=self.extension)
+        return replace(self._rule(self.serial.spec(serial_length)), sscc_extension=self.extension)
 
 
 class Nmpa20RuleConfig(_RuleBase):
@@ -350,17 +262,19 @@ class NationalRuleConfig(_RuleBase):
             raise InvalidValue(
                 f"serial alphabet has {''.join(stray)!r}, which an attribute code cannot hold",
                 hint="use digits and upper-case letters A-Z only",
+                field="serial",
             )
         shortest, longest = fmt.attribute_code_length
         if not shortest <= self.serial.length <= longest:
             raise InvalidValue(
                 f"an attribute code has {shortest} to {longest} characters, "
-                f"not {self.serial.length}"
+                f"not {self.serial.length}",
+                field="serial",
             )
         return self
 
     def to_rule(self) -> CodingRule:
-        return self._rule(self.serial.spec(), national_attribute_id=self.attribute_id)
+        return replace(self._rule(self.serial.spec()), national_attribute_id=self.attribute_id)
 
 
 class TemplateRuleConfig(_RuleBase):
@@ -392,6 +306,7 @@ class TemplateRuleConfig(_RuleBase):
             raise InvalidValue(
                 "the template has no {serial} field, so every code would be the same",
                 hint="add {serial:N} with N the serial length",
+                field="template",
             )
         low, high = compiled.width("serial")
         if not low <= self.serial.length <= high:
@@ -400,6 +315,7 @@ class TemplateRuleConfig(_RuleBase):
                 f"serial length {self.serial.length} does not fit the template's "
                 f"{{serial:{width}}}",
                 hint="make serial.length and the template's serial width agree",
+                field="serial",
             )
         stray = sorted(set(resolve_alphabet(self.serial.alphabet)) - set(compiled.alphabet))
         if stray:
@@ -407,11 +323,13 @@ class TemplateRuleConfig(_RuleBase):
                 f"serial alphabet has {''.join(stray)!r}, which this template's fields cannot "
                 f"hold (they take {compiled.alphabet})",
                 hint="use a serial alphabet inside the template's alphabet",
+                field="serial",
             )
         for name, size in BUILT_IN_WIDTHS.items():
             if name in compiled.field_names and compiled.width(name) != (size, size):
                 raise InvalidValue(
-                    f"{{{name}}} is always {size} characters: write {{{name}:{size}}}"
+                    f"{{{name}}} is always {size} characters: write {{{name}:{size}}}",
+                    field="template",
                 )
         return self
 
@@ -427,7 +345,7 @@ class TemplateRuleConfig(_RuleBase):
         )
 
     def to_rule(self) -> CodingRule:
-        return self._rule(self.serial.spec(), template=self.template, check=self.check)
+        return replace(self._rule(self.serial.spec()), template=self.template, check=self.check)
 
 
 RuleConfig = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import zoneinfo
+from collections.abc import Sequence
 from functools import cache
 from typing import Annotated, Final
 
@@ -122,7 +123,7 @@ Uscc = Annotated[str, AfterValidator(_uscc)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 
 
-def close_match_hint(value: object, choices: list[str]) -> str | None:
+def close_match_hint(value: object, choices: Sequence[str]) -> str | None:
     """``did you mean 'gtin'?`` when `value` looks like a misspelling of one of `choices`."""
     if not isinstance(value, str):
         return None

@@ -127,12 +127,17 @@ class ConfigError(Exception):
 
 
 class InvalidValue(ValueError):  # noqa: N818 - pydantic turns ValueErrors into its own errors
-    """Raised by model validators: a message for the person, and how to fix it."""
+    """Raised by model validators: a message for the person, and how to fix it.
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    A model-level validator names the `field` the problem is about, so that it is reported
+    there rather than at the whole entry.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.field = field
 
     def __str__(self) -> str:
         return self.message

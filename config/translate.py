@@ -60,10 +60,11 @@ def _retell(
     if kind in ("value_error", "assertion_error") and "error" in ctx:
         exc = ctx["error"]
         message, hint = describe(exc)
-        if isinstance(exc, SerializationError) and exc.field:
+        field = exc.field if isinstance(exc, SerializationError | InvalidValue) else None
+        if field:
             inner = _model_at(model, loc)
-            if inner is not None and exc.field in inner.model_fields:
-                loc = (*loc, exc.field)
+            if inner is not None and field in inner.model_fields:
+                loc = (*loc, field)
         return loc, message, hint
     if kind == "missing":
         info = _field_at(model, loc)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ebr.catalog import BatchContext, load_batch_context
 from ebr.errors import AllocationError, PoolExhaustedError
 from ebr.models import Allocation, Code, SerialPool
+from ebr.sql import insert_returning_id
 from serialization.coding import CodeFactory, IssuedCode
 from serialization.rules import PackagingLevel, SerialGenerator, SerialSpec
 from serialization.serials import (
@@ -76,15 +77,16 @@ class CodeAllocator:
                     hint="create or reopen the batch first",
                 )
             factory = CodeFactory(context.rule, context.product, context.lot_data)
-            allocation_id = conn.execute(
+            allocation_id = insert_returning_id(
+                conn,
                 insert(Allocation).values(
                     line_id=line_id,
                     batch_id=batch_id,
                     level=level.value,
                     count=n,
                     created_at=self._clock(),
-                )
-            ).inserted_primary_key[0]
+                ),
+            )
             spec = context.rule.serial
             if spec is None or spec.generator is SerialGenerator.IMPORTED:
                 return self._take_imported(conn, context, level, n, allocation_id, factory)
@@ -219,13 +221,13 @@ class CodeAllocator:
         ]
         try:
             with conn.begin_nested():
-                conn.exec_driver_sql(self._insert_sql, rows)  # type: ignore[arg-type]
+                conn.exec_driver_sql(self._insert_sql, rows)
         except IntegrityError:
             existing = _existing_keys(conn, [c.key for c in codes])
             codes = [c for c in codes if c.key not in existing]
             rows = [r for r in rows if r[0] not in existing]
             if rows:
-                conn.exec_driver_sql(self._insert_sql, rows)  # type: ignore[arg-type]
+                conn.exec_driver_sql(self._insert_sql, rows)
         return codes
 
     def _take_imported(

@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from serialization.coding import CodeFactory
-from serialization.serials import tweak_for
 from sqlalchemy import Connection, Engine, delete, insert, select
 
 from ebr.errors import NotFoundError, StoreError
 from ebr.models import Batch, CodingRuleRow, Line, Product, ProductLevel, Site
+from ebr.sql import insert_returning_id
+from serialization.coding import CodeFactory
 from serialization.rules import (
     CodingRule,
     LotData,
@@ -26,6 +26,7 @@ from serialization.rules import (
     rule_from_dict,
     rule_to_dict,
 )
+from serialization.serials import tweak_for
 
 BATCH_STATUSES = ("open", "running", "closed")
 
@@ -192,7 +193,8 @@ def create_batch(
                 f"(batch {duplicate.id})",
                 hint="a lot number is used once per product; choose another",
             )
-        batch_id = conn.execute(
+        batch_id = insert_returning_id(
+            conn,
             insert(Batch).values(
                 product_id=product_id,
                 line_id=line_id,
@@ -202,8 +204,8 @@ def create_batch(
                 planned_quantity=planned_quantity,
                 status="open",
                 created_at=clock(),
-            )
-        ).inserted_primary_key[0]
+            ),
+        )
     return int(batch_id)
 
 

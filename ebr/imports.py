@@ -23,6 +23,7 @@ from ebr.catalog import load_product, load_rule
 from ebr.code_states import _CHUNK
 from ebr.errors import NotFoundError, StoreError
 from ebr.models import Code, Import, SerialPool
+from ebr.sql import insert_returning_id
 from serialization.coding import CodeFactory, serial_key
 from serialization.errors import CodeFormatError, SerializationError
 from serialization.rules import CodingRule, LotData, PackagingLevel, ProductMaster, SerialGenerator
@@ -210,11 +211,12 @@ class CodeImporter:
             if problems:
                 raise ImportRejectedError(name, problems)
             now = self._clock()
-            import_id = conn.execute(
+            import_id = insert_returning_id(
+                conn,
                 insert(Import).values(
                     filename=name, sha256=digest, rows=len(entries), imported_at=now
-                )
-            ).inserted_primary_key[0]
+                ),
+            )
             return [self._write(conn, int(import_id), group, now) for group in groups]
 
     def _validate(
@@ -281,7 +283,7 @@ class CodeImporter:
             start, end, _ = group.rows[0]
             count = int(end) - int(start) + 1
             values.update(range_start=int(start), domain_size=count, length=len(start))
-        pool_id = int(conn.execute(insert(SerialPool).values(**values)).inserted_primary_key[0])
+        pool_id = insert_returning_id(conn, insert(SerialPool).values(**values))
         if group.kind != "range":
             conn.execute(
                 insert(Code),
@@ -380,8 +382,9 @@ def _range_overlaps(conn: Connection, ranges: list[tuple[str, _Group]]) -> list[
                 )
             ).all()
             claimed[ident] = [
-                (int(first), int(first) + int(size) - 1, f"imported range pool {pool_id}")
+                (first, first + size - 1, f"imported range pool {pool_id}")
                 for pool_id, first, size in stored
+                if first is not None and size is not None
             ]
         low, high = int(start), int(end)
         for other_low, other_high, where in claimed[ident]:

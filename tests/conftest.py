@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,29 +17,26 @@ from ebr.schema import upgrade
 PG_URL = os.environ.get(
     "TRACEGATE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-_pg_problem: str | None = None
-_pg_checked = False
 
 
+@functools.cache
 def postgres_unavailable() -> str | None:
-    """Why PostgreSQL cannot be used, or None when it can (checked once per session)."""
-    global _pg_checked, _pg_problem
-    if not _pg_checked:
-        _pg_checked = True
-        try:
-            probe = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-            with probe.connect() as conn:
-                conn.execute(text("select 1"))
-            probe.dispose()
-        except OperationalError as error:
-            _pg_problem = f"PostgreSQL at {PG_URL} is unreachable: {error.orig}"
-    return _pg_problem
+    """Why PostgreSQL cannot be used, or None when it can (checked once per process)."""
+    try:
+        probe = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with probe.connect() as conn:
+            conn.execute(text("select 1"))
+        probe.dispose()
+    except OperationalError as error:
+        return f"PostgreSQL at {PG_URL} is unreachable: {error.orig}"
+    return None
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _pg_problem:
+    problem = postgres_unavailable()
+    if problem:
         terminalreporter.write_sep("!", "PostgreSQL TESTS WERE SKIPPED", red=True, bold=True)
-        terminalreporter.write_line(_pg_problem, red=True)
+        terminalreporter.write_line(problem, red=True)
 
 
 def sqlite_url(tmp_path: os.PathLike[str]) -> str:

@@ -1,4 +1,4 @@
-"""The benchmark runs and reports every key the issue asks for (speed is judged by bench/ itself)."""
+"""The benchmark runs and reports every key the issue asks for (bench/ judges speed)."""
 
 from __future__ import annotations
 

@@ -211,6 +211,31 @@ CASES = [
         "field serial has no valid width",
     ),
     Planted(
+        "template-serial-width-differs",
+        TEMPLATE,
+        'template: "TG{plant:2}-{serial:12}{check}"',
+        "coding_rules[4].serial",
+        "    serial:",
+        "serial length 10 does not fit the template's {serial:12}",
+        occurrence=5,
+    ),
+    Planted(
+        "template-without-serial",
+        TEMPLATE,
+        'template: "TG{plant:2}-{lot:1-8}{check}"',
+        "coding_rules[4].template",
+        "template:",
+        "no {serial} field",
+    ),
+    Planted(
+        "template-gtin-width",
+        TEMPLATE,
+        'template: "{gtin:13}-{plant:2}-{serial:10}{check}"',
+        "coding_rules[4].template",
+        "template:",
+        "{gtin} is always 14 characters",
+    ),
+    Planted(
         "levels-out-of-order",
         GS1_LEVELS,
         "      - level: case\n        coding_rule: sscc-case\n"

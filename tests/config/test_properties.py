@@ -107,3 +107,24 @@ def test_expiry_rules(produced, months):
     assert (exact - month_end).days < 31
     months_later = (exact + timedelta(days=1)).year * 12 + (exact + timedelta(days=1)).month
     assert months_later - (produced.year * 12 + produced.month) == months
+
+
+KEYS_OF_A_PRODUCT = ["id", "name", "gtin", "levels"]
+
+
+@given(
+    st.sampled_from(KEYS_OF_A_PRODUCT),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=3),
+)
+def test_a_misspelled_key_is_reported_where_it_is_written(key, extra):
+    text = site_with([gtin_for(1), gtin_for(2)])
+    lines = text.splitlines(keepends=True)
+    target = next(
+        n for n, line in enumerate(lines) if line.lstrip(" -").startswith(f"{key}:") and n > 12
+    )
+    lines[target] = lines[target].replace(f"{key}:", f"{key}{extra}:", 1)
+
+    report = check_site_text("".join(lines))
+
+    unknown = [p for p in report.errors if p.message == f"unknown key {key + extra!r}"]
+    assert [(p.location, p.line) for p in unknown] == [(f"products[0].{key}{extra}", target + 1)]
