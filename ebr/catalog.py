@@ -225,3 +225,22 @@ def load_batch_context(conn: Connection, batch_id: int, level: PackagingLevel) -
         lot_data=LotData(lot=batch.lot, expiry=batch.expiry, production_date=batch.production_date),
         tweak=tweak_for(product.gtin or product.id),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchInfo:
+    id: int
+    product_id: str
+    line_id: str
+    lot: str
+    expiry: date | None
+    status: str
+
+
+def find_batch(engine: Engine, product_id: str, lot: str) -> BatchInfo | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Batch.id, Batch.product_id, Batch.line_id, Batch.lot, Batch.expiry, Batch.status)
+            .where(Batch.product_id == product_id, Batch.lot == lot)
+        ).first()
+    return None if row is None else BatchInfo(*row)

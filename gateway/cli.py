@@ -1,9 +1,48 @@
 """Console entry point `tracegate`."""
 
+from __future__ import annotations
+
+import argparse
 import sys
+
+from ebr.errors import StoreError
+from gateway.commands import check_config, codes, db, demo, keys
+from gateway.commands.common import CommandError, report_error
+from gateway.logs import configure_logging
+from gateway.site_store import SiteStoreError
+from serialization.errors import SerializationError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tracegate",
+        description="Edge gateway for serialized pharmaceutical packaging lines.",
+    )
+    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (check_config, codes, keys, db, demo):
+        module.add_parser(commands)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    del argv
-    print("tracegate: not yet wired", file=sys.stderr)
-    return 2
+    args = build_parser().parse_args(argv)
+    configure_logging(level=args.log_level.upper())
+    try:
+        result: int = args.run(args)
+    except CommandError as error:
+        report_error(error)
+        return 1
+    except (SiteStoreError, StoreError, SerializationError) as error:
+        message = (
+            error.message if isinstance(error, StoreError | SerializationError) else str(error)
+        )
+        report_error(CommandError(message, hint=getattr(error, "hint", None)))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

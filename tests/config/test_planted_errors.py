@@ -217,7 +217,7 @@ CASES = [
         "coding_rules[4].serial",
         "    serial:",
         "serial length 10 does not fit the template's {serial:12}",
-        occurrence=5,
+        occurrence=4,
     ),
     Planted(
         "template-without-serial",

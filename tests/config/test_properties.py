@@ -102,7 +102,8 @@ def test_expiry_rules(produced, months):
     month_end = shelf_life.expiry_for(produced, month_only=True)
     exact = shelf_life.expiry_for(produced, month_only=False)
 
-    assert produced < month_end <= exact
+    assert produced <= month_end <= exact
+    assert produced < exact
     assert (month_end + timedelta(days=1)).day == 1
     assert (exact - month_end).days < 31
     months_later = (exact + timedelta(days=1)).year * 12 + (exact + timedelta(days=1)).month
@@ -119,8 +120,9 @@ KEYS_OF_A_PRODUCT = ["id", "name", "gtin", "levels"]
 def test_a_misspelled_key_is_reported_where_it_is_written(key, extra):
     text = site_with([gtin_for(1), gtin_for(2)])
     lines = text.splitlines(keepends=True)
+    start = lines.index("products:\n")
     target = next(
-        n for n, line in enumerate(lines) if line.lstrip(" -").startswith(f"{key}:") and n > 12
+        n for n, line in enumerate(lines) if n > start and line.lstrip(" -").startswith(f"{key}:")
     )
     lines[target] = lines[target].replace(f"{key}:", f"{key}{extra}:", 1)
 

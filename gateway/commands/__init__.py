@@ -1,0 +1,1 @@
+"""The `tracegate` sub-commands, one module each."""

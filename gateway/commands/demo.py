@@ -1,0 +1,137 @@
+"""`tracegate demo`: the core on a demo site — allocate a batch of codes per scheme, print them.
+
+Until the line runtime exists, this is what `make demo` shows: a site file, a SQLite store, a
+serial key, codes issued by the (simulated) NMPA platform imported, and for every product a
+batch whose codes are durable as Allocated before they are printed here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import shutil
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from ebr.allocation import CodeAllocator
+from ebr.catalog import create_batch
+from ebr.imports import CodeImporter
+from ebr.models import Code
+from gateway.codes_output import OutputFormat, formatter
+from gateway.commands.common import load_config
+from gateway.commands.keys import write_new_key
+from gateway.site_store import SiteStore, open_site_store
+from serialization.codes import SchemeName
+from serialization.states import CodeState
+
+SITE_FILE = "site.yaml"
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "demo", help="run the demo site: allocate and print a batch of codes for every scheme"
+    )
+    parser.add_argument("--dir", type=Path, default=Path("var/demo"), help="where the demo lives")
+    parser.add_argument("--count", type=int, default=5, help="unit codes per product")
+    parser.set_defaults(run=run)
+
+
+def prepare_demo_site(directory: Path) -> Path:
+    """The demo site file in `directory` (copied from the shipped example) with its key."""
+    directory.mkdir(parents=True, exist_ok=True)
+    site_file = directory / SITE_FILE
+    if not site_file.exists():
+        example = resources.files("config").joinpath("examples/demo.yaml")
+        with resources.as_file(example) as source:
+            shutil.copyfile(source, site_file)
+    config = load_config(site_file)
+    key = config.serial_key_path
+    if key is not None and not key.exists():
+        write_new_key(key)
+    return site_file
+
+
+def issue_nmpa_codes(store: SiteStore, directory: Path, count: int) -> Path | None:
+    """Simulate the platform issuing 20-digit codes to the plant, and import them.
+
+    The real check digits come from the issuer's unpublished algorithm; here they are random,
+    which the gateway accepts since it treats the codes as opaque.
+    """
+    products = [p for p in store.config.products if p.nmpa_drug_id]
+    if not products:
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    path = directory / f"nmpa-issued-{stamp}.csv"
+    rows = ["product,code"]
+    for product in products:
+        serials = {f"{secrets.randbelow(10**9):09d}" for _ in range(count * 2)}
+        rows += [
+            f"{product.id},{product.nmpa_drug_id}{serial}{secrets.randbelow(10**4):04d}"
+            for serial in sorted(serials)[:count]
+        ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    CodeImporter(store.engine).import_file(path)
+    return path
+
+
+def demo_lot(stamp: datetime) -> str:
+    """A lot number unique per run and short enough for every demo format (D + base 36)."""
+    value, digits = int(stamp.timestamp()), ""
+    while value:
+        value, digit = divmod(value, 36)
+        digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[digit] + digits
+    return "D" + digits
+
+
+def run(args: argparse.Namespace) -> int:
+    directory: Path = args.dir
+    site_file = prepare_demo_site(directory)
+    config = load_config(site_file)
+    store = open_site_store(config)
+    try:
+        issued = issue_nmpa_codes(store, directory, args.count + 1)
+        line = config.lines[0]
+        stamp = datetime.now(UTC)
+        print(f"tracegate demo — site {config.site.id}, line {line.id}")
+        print(f"  site file  {site_file}")
+        print(f"  database   {config.database_url}")
+        if issued:
+            print(f"  imported   {issued.name} (codes issued by the simulated NMPA platform)")
+        allocator = CodeAllocator(store.engine, master_key=store.master_key)
+        for product_id in line.products:
+            master = config.product_master(product_id)
+            lot = demo_lot(stamp)
+            try:
+                expiry = config.expiry_for(product_id, stamp.date())
+            except LookupError:
+                expiry = None
+            batch = create_batch(
+                store.engine,
+                product_id=product_id,
+                line_id=line.id,
+                lot=lot,
+                expiry=expiry,
+                production_date=stamp.date(),
+            )
+            print(f"\n{master.name}\n  product {product_id}, batch {batch}, lot {lot}")
+            for level, rule, _quantity in config.levels_of(product_id):
+                count = args.count if level.value == "unit" else 1
+                codes = allocator.allocate(line.id, batch, count, level=level)
+                gs1 = rule.scheme in (SchemeName.GS1, SchemeName.SSCC)
+                forms = [OutputFormat.HRI] + ([OutputFormat.DL, OutputFormat.EPC] if gs1 else [])
+                printers = [(f.value, formatter(f, rule.scheme, master)) for f in forms]
+                print(f"  {level.value} codes ({rule.id}, {rule.scheme.value}):")
+                for code in codes:
+                    for name, to_text in printers:
+                        print(f"    {name:<4} {to_text(code)}")
+        with store.engine.connect() as conn:
+            counts = dict(conn.execute(select(Code.state, func.count()).group_by(Code.state)).all())
+        summary = ", ".join(f"{CodeState(s).label} {n}" for s, n in sorted(counts.items()))
+        print(f"\ncodes in the store: {summary}")
+        print(f"try: tracegate codes parse '<code>' --config {site_file}")
+    finally:
+        store.close()
+    return 0
