@@ -274,7 +274,11 @@ class NationalRuleConfig(_RuleBase):
         return self
 
     def to_rule(self) -> CodingRule:
-        return replace(self._rule(self.serial.spec()), national_attribute_id=self.attribute_id)
+        return replace(
+            self._rule(self.serial.spec()),
+            national_attribute_id=self.attribute_id,
+            national_format=self.format.to_format(),
+        )
 
 
 class TemplateRuleConfig(_RuleBase):

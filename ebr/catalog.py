@@ -240,7 +240,8 @@ class BatchInfo:
 def find_batch(engine: Engine, product_id: str, lot: str) -> BatchInfo | None:
     with engine.connect() as conn:
         row = conn.execute(
-            select(Batch.id, Batch.product_id, Batch.line_id, Batch.lot, Batch.expiry, Batch.status)
-            .where(Batch.product_id == product_id, Batch.lot == lot)
+            select(
+                Batch.id, Batch.product_id, Batch.line_id, Batch.lot, Batch.expiry, Batch.status
+            ).where(Batch.product_id == product_id, Batch.lot == lot)
         ).first()
     return None if row is None else BatchInfo(*row)

@@ -86,7 +86,7 @@ class CodeFactory:
             parsed = parse_nmpa20(data, drug_ids=drug_ids)
             return IssuedCode(key=data, serial=parsed.serial, data=data, hri=data)
         if scheme is SchemeName.NATIONAL:
-            national = parse_national_code(data)
+            national = parse_national_code(data, self.rule.national_format)
             identity = self.product.national
             if identity is not None:
                 expected = (identity.uscc, identity.product_class, identity.origin)
@@ -94,7 +94,7 @@ class CodeFactory:
                 if expected != found:
                     raise CodeFormatError(
                         "the code belongs to another product or company: "
-                        f"{'.'.join(found)} is not {'.'.join(expected)}",
+                        f"{' / '.join(found)} is not {' / '.join(expected)}",
                         field="code",
                         position=0,
                         hint="import codes of this product only",
@@ -228,7 +228,12 @@ class CodeFactory:
                 hint="use 2 (serial) for units or 6 (logistic unit) for cases and pallets",
             )
         sample = build_national_code(
-            identity.uscc, identity.product_class, identity.origin, attribute, _SAMPLE_SERIAL
+            identity.uscc,
+            identity.product_class,
+            identity.origin,
+            attribute,
+            _SAMPLE_SERIAL,
+            fmt=self.rule.national_format,
         )
         prefix = sample[: -len(_SAMPLE_SERIAL)]
 

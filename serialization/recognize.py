@@ -38,7 +38,7 @@ class RecognitionContext:
 
     drug_ids: Collection[str] | None = None
     templates: Sequence[tuple[str, CodeTemplate]] = ()
-    national_format: NationalCodeFormat = DEFAULT_FORMAT
+    national_formats: Sequence[NationalCodeFormat] = (DEFAULT_FORMAT,)
     today: date | None = None
 
 
@@ -90,8 +90,9 @@ def _readers_for(text: str, context: RecognitionContext) -> list[tuple[str, Read
     readers: list[tuple[str, Reader]] = []
     if len(body) == 20 and body.isdigit():
         readers.append(("NMPA 20-digit code", _read_nmpa))
-    if context.national_format.delimiter in body:
-        readers.append(("national trace code", _read_national))
+    for fmt in dict.fromkeys(context.national_formats):
+        if fmt.delimiter in body:
+            readers.append(("national trace code", _national_reader(fmt)))
     readers.extend((f"template {name}", _template_reader(t)) for name, t in context.templates)
     if symbology is None:
         readers.append(("GS1 element string", _read_element_string))
@@ -191,9 +192,13 @@ def _read_nmpa(text: str, context: RecognitionContext) -> ParsedCode:
     return ParsedCode(code, tuple(checks), warnings)
 
 
-def _read_national(text: str, context: RecognitionContext) -> ParsedCode:
+def _national_reader(fmt: NationalCodeFormat) -> Reader:
+    return lambda text, _context: _read_national(text, fmt)
+
+
+def _read_national(text: str, fmt: NationalCodeFormat) -> ParsedCode:
     body = text[3:] if text.startswith("]") else text
-    parsed = parse_national_code(body, context.national_format)
+    parsed = parse_national_code(body, fmt)
     code = _national_trace_code(parsed)
     checks = (
         Check("USCC check character", True, f"{parsed.uscc[-1]} is correct (GB 32100)"),

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from serialization.codes import SchemeName
+from serialization.national import DEFAULT_FORMAT, NationalCodeFormat
 
 
 class SerialGenerator(StrEnum):
@@ -59,6 +60,8 @@ class CodingRule:
     """GS1: print expiry as YYMM00 (last day of the month) instead of the exact day."""
     sscc_extension: str = "0"
     national_attribute_id: int | None = None
+    national_format: NationalCodeFormat = DEFAULT_FORMAT
+    """National: delimiter and segment lengths, for platforms that differ from the defaults."""
     template: str | None = None
     check: str | None = None
     """Template: the ISO/IEC 7064 system of the `{check}` field: mod11_10, mod37_36, mod97_10."""
@@ -110,6 +113,13 @@ def rule_to_dict(rule: CodingRule) -> dict[str, Any]:
         "expiry_day_zero": rule.expiry_day_zero,
         "sscc_extension": rule.sscc_extension,
         "national_attribute_id": rule.national_attribute_id,
+        "national_format": {
+            "delimiter": rule.national_format.delimiter,
+            "product_class_lengths": list(rule.national_format.product_class_lengths),
+            "origin_lengths": list(rule.national_format.origin_lengths),
+            "attribute_code_alphabet": rule.national_format.attribute_code_alphabet,
+            "attribute_code_length": list(rule.national_format.attribute_code_length),
+        },
         "template": rule.template,
         "check": rule.check,
     }
@@ -133,8 +143,22 @@ def rule_from_dict(data: Mapping[str, Any]) -> CodingRule:
         expiry_day_zero=bool(data.get("expiry_day_zero", False)),
         sscc_extension=data.get("sscc_extension", "0"),
         national_attribute_id=data.get("national_attribute_id"),
+        national_format=_national_format(data.get("national_format")),
         template=data.get("template"),
         check=data.get("check"),
+    )
+
+
+def _national_format(data: Mapping[str, Any] | None) -> NationalCodeFormat:
+    if not data:
+        return DEFAULT_FORMAT
+    low, high = data["attribute_code_length"]
+    return NationalCodeFormat(
+        delimiter=data["delimiter"],
+        product_class_lengths=tuple(data["product_class_lengths"]),
+        origin_lengths=tuple(data["origin_lengths"]),
+        attribute_code_alphabet=data["attribute_code_alphabet"],
+        attribute_code_length=(int(low), int(high)),
     )
 
 

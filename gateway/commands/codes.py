@@ -16,8 +16,9 @@ from gateway.codes_output import OutputFormat, formatter
 from gateway.commands.common import fail, fail_from, load_config
 from gateway.logs import get_logger
 from gateway.site_store import SiteStore, open_site_store
+from serialization.codes import SchemeName
 from serialization.errors import SerializationError
-from serialization.iso7064 import check_system
+from serialization.national import DEFAULT_FORMAT
 from serialization.recognize import (
     RecognitionContext,
     describe_error,
@@ -148,14 +149,18 @@ def recognition_context(config: SiteConfig | None) -> RecognitionContext:
         return RecognitionContext()
     drug_ids = {p.nmpa_drug_id for p in config.products if p.nmpa_drug_id}
     templates: list[tuple[str, CodeTemplate]] = []
-    for rule in config.coding_rules:
-        coding_rule = getattr(rule, "template", None)
-        if coding_rule:
-            check = getattr(rule, "check", None)
-            if check is not None:
-                check_system(check)
-            templates.append((rule.id, CodeTemplate.compile(coding_rule, check)))
-    return RecognitionContext(drug_ids=drug_ids or None, templates=templates)
+    national_formats = [DEFAULT_FORMAT]
+    for rule_config in config.coding_rules:
+        rule = rule_config.to_rule() if rule_config.scheme != "sscc" else None
+        if rule is None:
+            continue
+        if rule.template:
+            templates.append((rule.id, CodeTemplate.compile(rule.template, rule.check)))
+        if rule.scheme is SchemeName.NATIONAL:
+            national_formats.append(rule.national_format)
+    return RecognitionContext(
+        drug_ids=drug_ids or None, templates=templates, national_formats=national_formats
+    )
 
 
 def run_parse(args: argparse.Namespace) -> int:

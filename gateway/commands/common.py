@@ -28,10 +28,11 @@ def fail_from(error: Exception) -> NoReturn:
     raise CommandError(message, hint=getattr(error, "hint", None)) from error
 
 
-def report_error(error: CommandError, stream: TextIO = sys.stderr) -> None:
-    print(f"error: {error.message}", file=stream)
+def report_error(error: CommandError, stream: TextIO | None = None) -> None:
+    out = stream or sys.stderr
+    print(f"error: {error.message}", file=out)
     if error.hint:
-        print(f"  fix: {error.hint}", file=stream)
+        print(f"  fix: {error.hint}", file=out)
 
 
 def load_config(path: Path) -> SiteConfig:

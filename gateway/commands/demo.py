@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 import secrets
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from ebr.allocation import CodeAllocator
-from ebr.catalog import create_batch
+from ebr.catalog import create_batch, find_batch
 from ebr.imports import CodeImporter
 from ebr.models import Code
 from gateway.codes_output import OutputFormat, formatter
@@ -86,6 +86,14 @@ def demo_lot(stamp: datetime) -> str:
     return "D" + digits
 
 
+def unused_demo_lot(store: SiteStore, product_id: str, stamp: datetime) -> str:
+    lot = demo_lot(stamp)
+    while find_batch(store.engine, product_id, lot) is not None:
+        stamp += timedelta(seconds=1)
+        lot = demo_lot(stamp)
+    return lot
+
+
 def run(args: argparse.Namespace) -> int:
     directory: Path = args.dir
     site_file = prepare_demo_site(directory)
@@ -103,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         allocator = CodeAllocator(store.engine, master_key=store.master_key)
         for product_id in line.products:
             master = config.product_master(product_id)
-            lot = demo_lot(stamp)
+            lot = unused_demo_lot(store, product_id, stamp)
             try:
                 expiry = config.expiry_for(product_id, stamp.date())
             except LookupError:
