@@ -19,6 +19,7 @@ from ebr.catalog import BatchContext, load_batch_context
 from ebr.errors import AllocationError, PoolExhaustedError
 from ebr.models import Allocation, Code, SerialPool
 from ebr.sql import insert_returning_id
+from serialization.codes import SchemeName
 from serialization.coding import CodeFactory, IssuedCode
 from serialization.rules import PackagingLevel, SerialGenerator, SerialSpec
 from serialization.serials import (
@@ -26,6 +27,7 @@ from serialization.serials import (
     CsprngSerials,
     Ff1Serials,
     SerialFormat,
+    check_serial_policy,
     derive_product_key,
 )
 from serialization.states import CodeState
@@ -90,6 +92,8 @@ class CodeAllocator:
             spec = context.rule.serial
             if spec is None or spec.generator is SerialGenerator.IMPORTED:
                 return self._take_imported(conn, context, level, n, allocation_id, factory)
+            if context.rule.scheme is not SchemeName.SSCC:
+                check_serial_policy(spec)
             pool = self._generator_pool(conn, context.product.id, level, spec)
             if spec.generator is SerialGenerator.CSPRNG:
                 return self._draw_csprng(conn, pool, n, allocation_id, factory)

@@ -1,16 +1,27 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import Engine, func, select
 
 from ebr.allocation import CodeAllocator
+from ebr.catalog import LineSetup, ProductLevelSetup, SiteIdentity, sync_master_data
 from ebr.errors import AllocationError, NotFoundError, PoolExhaustedError, StoreError
 from ebr.imports import CodeImporter
 from ebr.models import Code
+from serialization.errors import SerialPolicyError
 from serialization.gs1.element import parse
 from serialization.rules import PackagingLevel
 from serialization.states import CodeState
-from tests.ebr.fixtures_master import MASTER_KEY, install_master_data, open_batch
+from tests.ebr.fixtures_master import (
+    GS1_CSPRNG,
+    MASTER_KEY,
+    PRODUCTS,
+    USCC,
+    install_master_data,
+    open_batch,
+)
 
 
 @pytest.fixture
@@ -129,3 +140,19 @@ def test_whole_codes_nmpa(store: Engine) -> None:
     assert [c.data for c in got] == codes
     with store.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Code)).scalar_one() == 5
+
+
+def test_a_guessable_serial_spec_in_the_store_is_refused(engine: Engine) -> None:
+    assert GS1_CSPRNG.serial is not None
+    weak = replace(GS1_CSPRNG, id="weak", serial=replace(GS1_CSPRNG.serial, length=4))
+    sync_master_data(
+        engine,
+        SiteIdentity("plant-1", "Demo", USCC),
+        [weak],
+        [PRODUCTS["amox"]],
+        [ProductLevelSetup("amox", PackagingLevel.UNIT, weak)],
+        [LineSetup("line-1", "Line 1")],
+    )
+    batch = open_batch(engine, "amox")
+    with pytest.raises(SerialPolicyError, match="guessing probability"):
+        CodeAllocator(engine).allocate("line-1", batch, 1)
