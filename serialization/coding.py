@@ -99,6 +99,13 @@ class CodeFactory:
                         position=0,
                         hint="import codes of this product only",
                     )
+            wanted = self.rule.national_attribute_id
+            if wanted is not None and national.attribute_id != wanted:
+                raise CodeFormatError(
+                    f"attribute id {national.attribute_id.value} is not this rule's {wanted}",
+                    field="attribute_id",
+                    hint="import codes made for this product level only",
+                )
             return IssuedCode(key=data, serial=national.attribute_code, data=data, hri=data)
         if scheme is SchemeName.TEMPLATE:
             template = self._compiled_template()
@@ -119,6 +126,13 @@ class CodeFactory:
 
     def _gs1(self) -> Callable[[str], IssuedCode]:
         ais = self.rule.gs1_ais
+        repeated = sorted({ai for ai in ais if ais.count(ai) > 1})
+        if repeated:
+            raise CodeFormatError(
+                f"coding rule {self.rule.id!r} lists AI ({repeated[0]}) more than once",
+                field="ais",
+                hint="list each AI once, in print order",
+            )
         if "01" not in ais or SERIAL_AI not in ais:
             raise CodeFormatError(
                 f"coding rule {self.rule.id!r} lacks AI (01) or (21)",
@@ -132,7 +146,12 @@ class CodeFactory:
         gtin = gtin14(self.product.gtin, field="gtin")
         values: dict[str, str] = {"01": gtin, "10": self.lot.lot}
         if self.lot.expiry is not None:
-            values["17"] = format_date(self.lot.expiry, day_zero=self.rule.expiry_day_zero)
+            try:
+                values["17"] = format_date(self.lot.expiry, day_zero=self.rule.expiry_day_zero)
+            except CodeFormatError as error:
+                raise CodeFormatError(
+                    f"expiry {error.message}", field="(17)", hint=error.hint
+                ) from None
         if self.lot.production_date is not None:
             values["11"] = format_date(self.lot.production_date)
         data_parts: list[str] = []
@@ -221,9 +240,15 @@ class CodeFactory:
                 field="national",
                 hint="add `national: {product_class, origin}` to the product",
             )
-        if attribute is None or AttributeId(attribute) not in _SERIAL_ATTRIBUTES:
+        if attribute is None or attribute not in {a.value for a in _SERIAL_ATTRIBUTES}:
+            if attribute is None:
+                problem = "the rule has no attribute id"
+            elif attribute in {a.value for a in AttributeId}:
+                problem = f"attribute id {attribute} identifies a batch, not one unit"
+            else:
+                problem = f"attribute id {attribute} is not one of 1-6"
             raise CodeFormatError(
-                f"attribute id {attribute} identifies a batch, not one unit",
+                problem,
                 field="attribute_id",
                 hint="use 2 (serial) for units or 6 (logistic unit) for cases and pallets",
             )

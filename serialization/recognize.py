@@ -62,12 +62,14 @@ def unalias_gs(text: str) -> str:
 
 
 def recognize(text: str, context: RecognitionContext | None = None) -> Recognition:
+    """Every reading of `text` that holds; blanks around it (never part of a code) are ignored."""
     context = context or RecognitionContext()
+    code = text.strip(" \t\r\n")
     readings: list[ParsedCode] = []
     rejections: list[tuple[str, CodeFormatError]] = []
-    for name, reader in _readers_for(text, context):
+    for name, reader in _readers_for(code, context):
         try:
-            readings.append(reader(text, context))
+            readings.append(reader(code, context))
         except CodeFormatError as error:
             rejections.append((name, error))
     return Recognition(text, tuple(readings), tuple(rejections))
@@ -79,11 +81,11 @@ Reader = Callable[[str, RecognitionContext], ParsedCode]
 def _readers_for(text: str, context: RecognitionContext) -> list[tuple[str, Reader]]:
     if text.startswith("urn:epc:id:"):
         return [("EPC URI", _read_epc)]
-    if text.startswith(("http://", "https://")):
+    symbology = text[:3] if text.startswith("]") else None
+    if (text[3:] if symbology else text).lower().startswith(("http://", "https://")):
         return [("GS1 Digital Link", _read_digital_link)]
     if text.startswith("("):
         return [("GS1 HRI", _read_hri)]
-    symbology = text[:3] if text.startswith("]") else None
     if symbology in GS1_SYMBOLOGY_IDENTIFIERS:
         return [("GS1 element string", _read_element_string)]
     body = text[3:] if symbology else text
@@ -111,7 +113,9 @@ def _read_hri(text: str, context: RecognitionContext) -> ParsedCode:
 
 
 def _read_digital_link(text: str, context: RecognitionContext) -> ParsedCode:
-    return _gs1_reading(parse_digital_link(text), "]Q1", context, form="Digital Link URI")
+    symbology = text[:3] if text.startswith("]") else "]Q1"
+    uri = text[3:] if text.startswith("]") else text
+    return _gs1_reading(parse_digital_link(uri), symbology, context, form="Digital Link URI")
 
 
 def _read_epc(text: str, context: RecognitionContext) -> ParsedCode:

@@ -30,7 +30,11 @@ ILLEGAL_PAIRS = tuple((old, new) for old, new in ALL_PAIRS if new not in TRANSIT
 
 NODESET = Path(
     os.environ.get(
-        "TRACEGATE_OPENSCS_NODESET", "/work/shared/standards/opcua/Opc.Ua.OPENSCS.NodeSet2.xml"
+        "TRACEGATE_OPENSCS_NODESET",
+        str(
+            Path(__file__).resolve().parents[3]
+            / "shared/standards/opcua/Opc.Ua.OPENSCS.NodeSet2.xml"
+        ),
     )
 )
 
@@ -52,7 +56,7 @@ OPENSCS_VALUES = {
 }
 
 
-# --- The numbers are OPC 30260's -------------------------------------------------------------
+# --- The numbers are OPC 30260's -----------------------------------------------------------------
 
 
 def _nodeset_enum_fields() -> dict[str, int]:
@@ -95,7 +99,7 @@ def test_numbers_and_labels_match_opc_30260() -> None:
     assert S.SN_INVALID.label == "SNInvalid"
 
 
-# --- The table --------------------------------------------------------------------------------
+# --- The table -----------------------------------------------------------------------------------
 
 
 def test_table_covers_every_state_and_only_states() -> None:
@@ -160,7 +164,7 @@ def test_no_pool_state_is_reachable_after_encoded() -> None:
     assert not after_encoded & pool
 
 
-# --- transition / can_transition, exhaustively -------------------------------------------------
+# --- transition / can_transition, exhaustively ---------------------------------------------------
 
 
 def test_pairs_partition_the_144_moves() -> None:
@@ -217,7 +221,7 @@ def test_the_hint_lists_allowed_targets_in_numeric_order() -> None:
     )
 
 
-# --- sources_of is the inverse of the table ----------------------------------------------------
+# --- sources_of is the inverse of the table ------------------------------------------------------
 
 
 @pytest.mark.parametrize("new", ALL_STATES, ids=lambda s: s.label)
