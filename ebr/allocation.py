@@ -9,13 +9,14 @@ out again. The allocator never hands out a code that was allocated before, retur
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ebr.catalog import BatchContext, load_batch_context
+from ebr.code_states import codes_by_key
 from ebr.errors import AllocationError, PoolExhaustedError
 from ebr.models import Allocation, Code, SerialPool
 from ebr.sql import insert_returning_id
@@ -32,7 +33,6 @@ from serialization.serials import (
 )
 from serialization.states import CodeState
 
-_CHUNK = 500
 _INSERT_CODE = "INSERT INTO codes (key, pool_id, serial, state, allocation_id, data) VALUES ({})"
 
 
@@ -227,7 +227,7 @@ class CodeAllocator:
             with conn.begin_nested():
                 conn.exec_driver_sql(self._insert_sql, rows)
         except IntegrityError:
-            existing = _existing_keys(conn, [c.key for c in codes])
+            existing = codes_by_key(conn, [c.key for c in codes])
             codes = [c for c in codes if c.key not in existing]
             rows = [r for r in rows if r[0] not in existing]
             if rows:
@@ -316,12 +316,3 @@ class CodeAllocator:
         if result.rowcount != len(rows):
             raise AllocationError("imported codes changed while being allocated; try again")
         return codes
-
-
-def _existing_keys(conn: Connection, keys: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    key_list = list(keys)
-    for start in range(0, len(key_list), _CHUNK):
-        chunk = key_list[start : start + _CHUNK]
-        found.update(conn.execute(select(Code.key).where(Code.key.in_(chunk))).scalars())
-    return found

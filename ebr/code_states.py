@@ -15,10 +15,9 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from ebr.errors import NotFoundError
 from ebr.models import Allocation, Code, CodeTransition, SerialPool
+from ebr.sql import chunked
 from serialization.errors import IllegalTransitionError
 from serialization.states import CodeState, transition
-
-_CHUNK = 500
 
 RESTART_REASON = "allocated before a restart and not confirmed printed: never handed out again"
 
@@ -88,7 +87,7 @@ class CodeStates:
             raise IllegalTransitionError(
                 "the same code is named twice in one state change", hint="name each code once"
             )
-        rows = _rows(conn, keys)
+        rows = codes_by_key(conn, keys)
         missing = [key for key in keys if key not in rows]
         if missing:
             raise NotFoundError(
@@ -137,10 +136,10 @@ def _unconfirmed(conn: Connection, line_id: str) -> list[str]:
     )
 
 
-def _rows(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
+def codes_by_key(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Id and state of each stored code among `keys`; keys not stored are absent."""
     found: dict[str, tuple[int, int]] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = list(keys[start : start + _CHUNK])
+    for chunk in chunked(keys):
         for key, code_id, state in conn.execute(
             select(Code.key, Code.id, Code.state).where(Code.key.in_(chunk))
         ):
@@ -150,8 +149,7 @@ def _rows(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
 
 def _statuses(conn: Connection, keys: Sequence[str]) -> dict[str, CodeStatus]:
     found: dict[str, CodeStatus] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = list(keys[start : start + _CHUNK])
+    for chunk in chunked(keys):
         query = (
             select(Code.key, Code.state, Allocation.batch_id, Allocation.line_id)
             .outerjoin(Allocation, Code.allocation_id == Allocation.id)
@@ -162,4 +160,4 @@ def _statuses(conn: Connection, keys: Sequence[str]) -> dict[str, CodeStatus]:
     return found
 
 
-__all__ = ["RESTART_REASON", "CodeStates", "CodeStatus"]
+__all__ = ["RESTART_REASON", "CodeStates", "CodeStatus", "codes_by_key"]

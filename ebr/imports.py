@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select
 
 from ebr.catalog import load_product, load_rule
-from ebr.code_states import _CHUNK
+from ebr.code_states import codes_by_key
 from ebr.errors import NotFoundError, StoreError
 from ebr.models import Code, Import, SerialPool
 from ebr.sql import insert_returning_id
@@ -255,7 +255,7 @@ class CodeImporter:
                 continue
             seen[key] = entry.location
             lists.setdefault((*ident, entry.kind), group).rows.append(row)
-        for key, state in _existing(conn, list(seen)).items():
+        for key, (_code_id, state) in codes_by_key(conn, list(seen)).items():
             problems.append(
                 ImportProblem(
                     seen[key],
@@ -354,15 +354,6 @@ def _entry_row(group: _Group, entry: ImportEntry) -> tuple[str, str, str | None]
     serial_key(group.rule, group.product, start)
     serial_key(group.rule, group.product, end)
     return start, end, None
-
-
-def _existing(conn: Connection, keys: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        for key, state in conn.execute(select(Code.key, Code.state).where(Code.key.in_(chunk))):
-            found[key] = state
-    return found
 
 
 def _range_overlaps(conn: Connection, ranges: list[tuple[str, _Group]]) -> list[ImportProblem]:

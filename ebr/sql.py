@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, CursorResult, Insert
+
+T = TypeVar("T")
 
 
 def insert_returning_id(conn: Connection, statement: Insert) -> int:
@@ -14,3 +17,12 @@ def insert_returning_id(conn: Connection, statement: Insert) -> int:
     if key is None or key[0] is None:
         raise RuntimeError(f"the database returned no primary key for {statement.table}")
     return int(key[0])
+
+
+CHUNK = 500
+"""Keys per `IN (…)` list: well below SQLite's and PostgreSQL's parameter limits."""
+
+
+def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
