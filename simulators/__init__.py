@@ -1,0 +1,1 @@
+"""Device simulators built on the real protocol libraries and our own sans-IO parsers."""
