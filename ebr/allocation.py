@@ -109,15 +109,19 @@ class CodeAllocator:
     def _generator_pool(
         self, conn: Connection, product_id: str, level: PackagingLevel, spec: SerialSpec
     ) -> SerialPool:
+        """The pool of this exact serial format: a changed alphabet or length starts a new pool
+        (FF1's permutation is only a bijection within one format; the UNIQUE key constraint
+        still guards against the new format meeting an old code)."""
         kind = spec.generator
         query = select(SerialPool).where(
             SerialPool.product_id == product_id,
             SerialPool.level == level.value,
             SerialPool.kind == kind.value,
+            SerialPool.alphabet == spec.alphabet,
+            SerialPool.length == spec.length,
         )
         row = conn.execute(query.with_for_update()).first()
         if row is None:
-            fmt = SerialFormat(spec.alphabet, spec.length)
             conn.execute(
                 insert(SerialPool).values(
                     product_id=product_id,
@@ -126,7 +130,6 @@ class CodeAllocator:
                     alphabet=spec.alphabet,
                     length=spec.length,
                     next_counter=0,
-                    domain_size=fmt.space,
                     created_at=self._clock(),
                 )
             )
@@ -169,7 +172,7 @@ class CodeAllocator:
         """Codes from a pool whose state is one counter: FF1-generated, or an imported range
         handed out in FF1-permuted order. Collisions with codes already stored are skipped."""
         serials_from = self._counter_serials(pool, tweak)
-        domain = pool.domain_size or 0
+        domain = pool.domain_size or SerialFormat(pool.alphabet or "", pool.length or 0).space
         counter = pool.next_counter
         result: list[AllocatedCode] = []
         while len(result) < n and counter < domain:

@@ -129,6 +129,8 @@ class SerialPool(Base):
     length: Mapped[int | None] = mapped_column(Integer)
     next_counter: Mapped[int] = mapped_column(BigInteger, default=0)
     domain_size: Mapped[int | None] = mapped_column(BigInteger)
+    """How many serials a range holds; None for a generator, whose format gives its space
+    (which may exceed what a BIGINT holds)."""
     range_start: Mapped[int | None] = mapped_column(BigInteger)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
     """The import that brought the pool; None for a generator."""

@@ -16,6 +16,7 @@ from serialization.rules import PackagingLevel
 from serialization.states import CodeState
 from tests.ebr.fixtures_master import (
     GS1_CSPRNG,
+    GS1_FF1,
     MASTER_KEY,
     PRODUCTS,
     USCC,
@@ -156,3 +157,24 @@ def test_a_guessable_serial_spec_in_the_store_is_refused(engine: Engine) -> None
     batch = open_batch(engine, "amox")
     with pytest.raises(SerialPolicyError, match="guessing probability"):
         CodeAllocator(engine).allocate("line-1", batch, 1)
+
+
+def test_a_changed_serial_format_starts_a_new_pool(engine: Engine) -> None:
+    install_master_data(engine)
+    batch = open_batch(engine, "ibu")
+    allocator = CodeAllocator(engine, master_key=MASTER_KEY)
+    before = allocator.allocate("line-1", batch, 50)
+    assert GS1_FF1.serial is not None
+    longer = replace(GS1_FF1, serial=replace(GS1_FF1.serial, length=14))
+    sync_master_data(
+        engine,
+        SiteIdentity("plant-1", "Demo", USCC),
+        [longer],
+        [PRODUCTS["ibu"]],
+        [ProductLevelSetup("ibu", PackagingLevel.UNIT, longer)],
+        [],
+    )
+    after = allocator.allocate("line-1", batch, 50)
+    assert {len(c.serial) for c in before} == {12}
+    assert {len(c.serial) for c in after} == {14}
+    assert not {c.key for c in before} & {c.key for c in after}
