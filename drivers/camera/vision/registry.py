@@ -1,0 +1,68 @@
+"""Which code belongs to which unit, and which codes the site has already commissioned.
+
+Both answer in O(1) from memory. The commissioned set is filled from the store at start-up
+through `preload` (any iterable of keys: the store lives in `ebr`, which drivers never import).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from serialization.coding import IssuedCode
+
+
+class CommissionedCodes:
+    """Keys of codes already accepted on the site, with the unit each was accepted on."""
+
+    def __init__(self) -> None:
+        self._owner: dict[str, str | None] = {}
+
+    def preload(self, keys: Iterable[str]) -> int:
+        before = len(self._owner)
+        for key in keys:
+            self._owner.setdefault(key, None)
+        return len(self._owner) - before
+
+    def owner(self, key: str) -> str | None:
+        """The unit the key was accepted on ('' if known from the store without a unit)."""
+        if key not in self._owner:
+            return None
+        return self._owner[key] or ""
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._owner
+
+    def __len__(self) -> int:
+        return len(self._owner)
+
+    def add(self, key: str, unit_ref: str) -> None:
+        self._owner[key] = unit_ref
+
+
+class Assignments:
+    """The code each recent unit was printed with; bounded, oldest forgotten first."""
+
+    def __init__(self, capacity: int = 65_536) -> None:
+        if capacity < 1:
+            raise ValueError(f"assignment capacity {capacity} must be at least 1")
+        self.capacity = capacity
+        self._by_unit: OrderedDict[str, IssuedCode] = OrderedDict()
+        self._unit_by_key: dict[str, str] = {}
+
+    def assign(self, unit_ref: str, code: IssuedCode) -> None:
+        previous = self._by_unit.pop(unit_ref, None)
+        if previous is not None:
+            self._unit_by_key.pop(previous.key, None)
+        self._by_unit[unit_ref] = code
+        self._unit_by_key[code.key] = unit_ref
+        while len(self._by_unit) > self.capacity:
+            _, dropped = self._by_unit.popitem(last=False)
+            if self._unit_by_key.get(dropped.key) is not None:
+                self._unit_by_key.pop(dropped.key, None)
+
+    def code_of(self, unit_ref: str) -> IssuedCode | None:
+        return self._by_unit.get(unit_ref)
+
+    def unit_of(self, key: str) -> str | None:
+        return self._unit_by_key.get(key)
