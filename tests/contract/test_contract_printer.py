@@ -1,0 +1,219 @@
+"""The printer contract: `drivers.base.Printer` as TcpPrinter gives it, against the simulator.
+
+Every scenario runs the same assertions; the faults only change which outcome a unit gets,
+never the rule that each unit handed to the printer gets exactly one report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from drivers.base import (
+    DeviceUnavailableError,
+    LinkState,
+    Printer,
+    PrinterFault,
+    PrintItem,
+    PrintOutcome,
+    PrintReport,
+    UsageError,
+)
+from drivers.printer import TcpPrinter
+from simulators.faults import FaultInjector, Faults
+from simulators.printer import PrinterSimulator, PrintFaults
+
+JOB = "unit-label"
+FIELDS = ("code", "gtin_hri", "lot_hri")
+GS = "\x1d"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    print_faults: PrintFaults = field(default_factory=PrintFaults)
+    faults: Faults = field(default_factory=Faults)
+    offline: bool = False
+    all_printed: bool = True
+
+
+SCENARIOS = [
+    Scenario("clean"),
+    Scenario("split-and-delayed", faults=Faults(delay=0.01, split_rate=1.0, split_pause=0.005)),
+    Scenario("nacks", print_faults=PrintFaults(nack=0.5), all_printed=False),
+    Scenario("offline", offline=True, all_printed=False),
+    Scenario("garbage", faults=Faults(garbage_rate=0.2), all_printed=False),
+]
+
+
+@dataclass
+class Line:
+    scenario: Scenario
+    simulator: PrinterSimulator
+    printer: TcpPrinter
+
+
+@pytest.fixture(params=SCENARIOS, ids=lambda s: s.name)
+async def line(request: pytest.FixtureRequest) -> AsyncIterator[Line]:
+    scenario: Scenario = request.param
+    simulator = PrinterSimulator(
+        jobs={JOB: FIELDS},
+        print_faults=scenario.print_faults,
+        injector=FaultInjector(scenario.faults, seed=7),
+        seed=7,
+    )
+    if scenario.offline:
+        simulator.faults.add(PrinterFault.OFFLINE)
+    async with simulator, TcpPrinter("printer-1", "127.0.0.1", simulator.port) as printer:
+        await printer.wait_until_up(5)
+        yield Line(scenario, simulator, printer)
+
+
+def unit(i: int) -> PrintItem:
+    return PrintItem(
+        unit_ref=f"U{i:05d}",
+        payload=f"]d2010950110153000317270501{GS}10AB-{i}{GS}21SER{i:06d}",
+        text_lines=("GTIN 09501101530003", f"LOT AB-{i}"),
+    )
+
+
+async def load(printer: TcpPrinter) -> None:
+    for _ in range(50):
+        try:
+            await printer.load_job(JOB, FIELDS)
+            return
+        except DeviceUnavailableError:
+            await printer.wait_until_up(5)
+    raise AssertionError("could not load the job")
+
+
+async def send_all(printer: TcpPrinter, items: list[PrintItem]) -> list[PrintItem]:
+    """Send each item, retrying those that never reached the printer; returns the handed over."""
+    handed: list[PrintItem] = []
+    for item in items:
+        for _ in range(50):
+            try:
+                await printer.send(item)
+                handed.append(item)
+                break
+            except DeviceUnavailableError:
+                await printer.wait_until_up(5)
+                await load(printer)
+    return handed
+
+
+async def wait_for_state(printer: TcpPrinter, state: LinkState, timeout: float) -> float:
+    """Seconds until the printer's health shows `state`."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    async with asyncio.timeout(timeout):
+        while printer.health().state is not state:
+            await asyncio.sleep(0.01)
+    return loop.time() - start
+
+
+async def collect(printer: TcpPrinter, count: int, timeout: float = 10) -> list[PrintReport]:
+    reports: list[PrintReport] = []
+    async with asyncio.timeout(timeout):
+        async for report in printer.reports():
+            reports.append(report)
+            if len(reports) == count:
+                break
+    return reports
+
+
+def test_tcp_printer_satisfies_the_protocol() -> None:
+    assert isinstance(TcpPrinter("p", "127.0.0.1", 1), Printer)
+
+
+async def test_health_after_connect(line: Line) -> None:
+    health = line.printer.health()
+    expected = LinkState.DEGRADED if line.scenario.offline else LinkState.UP
+    if line.scenario.name != "garbage":
+        assert health.state is expected
+    assert health.kind == "printer"
+    assert health.name == "printer-1"
+
+
+async def test_every_unit_handed_over_gets_exactly_one_report(line: Line) -> None:
+    await load(line.printer)
+    items = [unit(i) for i in range(40)]
+    handed = await send_all(line.printer, items)
+    reports = await collect(line.printer, len(handed))
+    assert sorted(r.unit_ref for r in reports) == sorted(i.unit_ref for i in handed)
+    assert all(r.at is not None for r in reports)
+    for report in reports:
+        if report.outcome is PrintOutcome.REFUSED:
+            assert report.reason
+    if line.scenario.all_printed:
+        assert len(handed) == len(items)
+        assert {r.outcome for r in reports} == {PrintOutcome.PRINTED}
+    printed = {r.unit_ref for r in reports if r.outcome is PrintOutcome.PRINTED}
+    sent = {i.unit_ref: i for i in handed}
+    for ref in printed:
+        on_unit = line.simulator.printed[ref]
+        assert on_unit.payload == sent[ref].payload
+        assert on_unit.text_lines == sent[ref].text_lines
+    if line.scenario.offline:
+        assert not printed
+        assert all(r.reason and r.reason.startswith("OFFLINE") for r in reports)
+    if line.scenario.name == "nacks":
+        refused = [r for r in reports if r.outcome is PrintOutcome.REFUSED]
+        assert refused
+        assert printed
+        assert all(r.reason and r.reason.startswith("MISSED") for r in refused)
+
+
+async def test_status_reports_job_and_faults(line: Line) -> None:
+    await load(line.printer)
+    for _ in range(20):
+        try:
+            status = await line.printer.status()
+            break
+        except DeviceUnavailableError:
+            await line.printer.wait_until_up(5)
+            await load(line.printer)
+    assert status.job == JOB
+    if line.scenario.offline:
+        assert PrinterFault.OFFLINE in status.faults
+        assert not status.ready
+    else:
+        assert status.ready
+        assert PrinterFault.OFFLINE not in status.faults
+
+
+async def test_unknown_job_is_refused_as_usage_error(line: Line) -> None:
+    for job, fields, refusal in (
+        ("NO-SUCH-JOB", FIELDS, "UNKNOWN_JOB"),
+        (JOB, ("code",), "FIELDS"),
+    ):
+        for _ in range(20):
+            try:
+                with pytest.raises(UsageError, match=refusal):
+                    await line.printer.load_job(job, fields)
+                break
+            except DeviceUnavailableError:
+                await line.printer.wait_until_up(5)
+        else:
+            raise AssertionError("the printer never answered the SELECT")
+
+
+async def test_unconfirmed_units_are_reported_when_the_link_drops(line: Line) -> None:
+    await line.simulator.close()
+    await wait_for_state(line.printer, LinkState.DOWN, 2)
+    paused = PrinterSimulator(port=line.simulator.port, jobs={JOB: FIELDS}, print_interval=None)
+    async with paused:
+        await line.printer.wait_until_up(5)
+        await load(line.printer)
+        handed = await send_all(line.printer, [unit(i) for i in range(5)])
+        assert paused.queued == len(handed) == 5
+        paused.injector.disconnect_all()
+        reports = await collect(line.printer, 5)
+        assert {r.unit_ref for r in reports} == {i.unit_ref for i in handed}
+        assert {r.outcome for r in reports} == {PrintOutcome.REFUSED}
+        assert all(r.reason and "connection lost" in r.reason for r in reports)
+        await line.printer.wait_until_up(5)
+        assert line.printer.health().state is LinkState.UP
