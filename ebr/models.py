@@ -196,3 +196,8 @@ class CodeTransition(Base):
     to_state: Mapped[int] = mapped_column(SmallInteger)
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Tables defined in their own modules, imported here so that Base.metadata holds every table.
+from ebr import users_models  # noqa: E402, F401
+from ebr.audit import models as audit_models  # noqa: E402, F401

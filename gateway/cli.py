@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from ebr.errors import StoreError
-from gateway.commands import check_config, codes, db, demo, keys
-from gateway.commands.common import CommandError, report_error
+from gateway.commands import audit, check_config, codes, db, demo, keys, users, vision
+from gateway.commands.common import CommandError, fail_from, report_error
 from gateway.logs import configure_logging
 from gateway.site_store import SiteStoreError
 from serialization.errors import SerializationError
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (check_config, codes, keys, db, demo):
+    for module in (check_config, codes, keys, db, demo, vision, audit, users):
         module.add_parser(commands)
     return parser
 
@@ -33,11 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as error:
         report_error(error)
         return 1
-    except (SiteStoreError, StoreError, SerializationError) as error:
-        message = (
-            error.message if isinstance(error, StoreError | SerializationError) else str(error)
-        )
-        report_error(CommandError(message, hint=getattr(error, "hint", None)))
+    except (SiteStoreError, StoreError, SerializationError, LookupError) as error:
+        try:
+            fail_from(error)
+        except CommandError as command_error:
+            report_error(command_error)
         return 1
     except KeyboardInterrupt:
         return 130
