@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ebr.audit.actor import GATEWAY, Actor, trail_for
+from ebr.audit.trail import AuditTrail
 from ebr.catalog import BatchContext, load_batch_context
 from ebr.code_states import codes_by_key
 from ebr.errors import AllocationError, PoolExhaustedError
@@ -52,10 +54,14 @@ class CodeAllocator:
         *,
         master_key: bytes | None = None,
         clock: Callable[[], datetime] = utc_now,
+        audit: AuditTrail | None = None,
+        actor: Actor = GATEWAY,
     ) -> None:
         self._engine = engine
         self._master_key = master_key
         self._clock = clock
+        self._audit = trail_for(engine, audit)
+        self._actor = actor
         placeholder = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         self._insert_sql = _INSERT_CODE.format(", ".join([placeholder] * 6))
 
@@ -89,22 +95,53 @@ class CodeAllocator:
                     created_at=self._clock(),
                 ),
             )
-            spec = context.rule.serial
-            if spec is None or spec.generator is SerialGenerator.IMPORTED:
-                return self._take_imported(conn, context, level, n, allocation_id, factory)
-            if context.rule.scheme is not SchemeName.SSCC:
-                check_serial_policy(spec)
-            pool = self._generator_pool(conn, context.product.id, level, spec)
-            if spec.generator is SerialGenerator.CSPRNG:
-                return self._draw_csprng(conn, pool, n, allocation_id, factory)
-            codes = self._draw_counter_pool(conn, pool, n, allocation_id, factory, context.tweak)
-            if len(codes) < n:
-                raise PoolExhaustedError(
-                    f"the serial space of pool {pool.id} is used up: {len(codes)} of {n} "
-                    "codes could be made",
-                    hint="configure a longer serial for this product",
-                )
-            return codes
+            codes = self._draw(conn, context, level, n, allocation_id, factory)
+            self._audit.record(
+                conn,
+                [
+                    self._actor.event(
+                        "codes.allocated",
+                        "batch",
+                        batch_id,
+                        action="create",
+                        new={
+                            "allocation_id": allocation_id,
+                            "line_id": line_id,
+                            "level": level.value,
+                            "count": len(codes),
+                            "first": codes[0].key,
+                            "last": codes[-1].key,
+                        },
+                    )
+                ],
+            )
+        return codes
+
+    def _draw(
+        self,
+        conn: Connection,
+        context: BatchContext,
+        level: PackagingLevel,
+        n: int,
+        allocation_id: int,
+        factory: CodeFactory,
+    ) -> list[AllocatedCode]:
+        spec = context.rule.serial
+        if spec is None or spec.generator is SerialGenerator.IMPORTED:
+            return self._take_imported(conn, context, level, n, allocation_id, factory)
+        if context.rule.scheme is not SchemeName.SSCC:
+            check_serial_policy(spec)
+        pool = self._generator_pool(conn, context.product.id, level, spec)
+        if spec.generator is SerialGenerator.CSPRNG:
+            return self._draw_csprng(conn, pool, n, allocation_id, factory)
+        codes = self._draw_counter_pool(conn, pool, n, allocation_id, factory, context.tweak)
+        if len(codes) < n:
+            raise PoolExhaustedError(
+                f"the serial space of pool {pool.id} is used up: {len(codes)} of {n} "
+                "codes could be made",
+                hint="configure a longer serial for this product",
+            )
+        return codes
 
     def _generator_pool(
         self, conn: Connection, product_id: str, level: PackagingLevel, spec: SerialSpec

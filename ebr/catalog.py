@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 
+from ebr.audit.actor import GATEWAY, Actor, trail_for
+from ebr.audit.trail import AuditEvent, AuditTrail
 from ebr.errors import NotFoundError, StoreError
 from ebr.models import Batch, CodingRuleRow, Line, Product, ProductLevel, Site
 from ebr.sql import insert_returning_id
@@ -76,66 +79,127 @@ def sync_master_data(
     lines: Iterable[LineSetup],
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    audit: AuditTrail | None = None,
+    actor: Actor = GATEWAY,
+    reason: str = "site configuration applied",
 ) -> None:
-    """Write the configured master data, replacing what the store had, in one transaction."""
+    """Write the configured master data in one transaction; every creation and every change
+    (old and new values) goes into the audit trail in the same transaction."""
+    events: list[AuditEvent | None] = []
     with engine.begin() as conn:
-        _upsert(
-            conn,
-            Site,
-            site.id,
-            {
-                "company_name": site.company_name,
-                "uscc": site.uscc,
-                "gs1_company_prefix": site.gs1_company_prefix,
-                "gln": site.gln,
-                "updated_at": clock(),
-            },
+        site_values = {
+            "company_name": site.company_name,
+            "uscc": site.uscc,
+            "gs1_company_prefix": site.gs1_company_prefix,
+            "gln": site.gln,
+        }
+        events.append(
+            _upsert(conn, Site, site.id, site_values, actor, reason, {"updated_at": clock()})
         )
         for rule in rules:
-            _upsert(
-                conn,
-                CodingRuleRow,
-                rule.id,
-                {"scheme": rule.scheme.value, "definition": rule_to_dict(rule)},
-            )
+            rule_values: dict[str, Any] = {
+                "scheme": rule.scheme.value,
+                "definition": rule_to_dict(rule),
+            }
+            events.append(_upsert(conn, CodingRuleRow, rule.id, rule_values, actor, reason))
         for product in products:
-            _upsert(
-                conn,
-                Product,
-                product.id,
-                {
-                    "site_id": site.id,
-                    "name": product.name,
-                    "gtin": product.gtin.rjust(14, "0") if product.gtin else None,
-                    "company_prefix": product.company_prefix,
-                    "nmpa_drug_id": product.nmpa_drug_id,
-                    "master": product_to_dict(product),
-                },
-            )
+            values: dict[str, Any] = {
+                "site_id": site.id,
+                "name": product.name,
+                "gtin": product.gtin.rjust(14, "0") if product.gtin else None,
+                "company_prefix": product.company_prefix,
+                "nmpa_drug_id": product.nmpa_drug_id,
+                "master": product_to_dict(product),
+            }
+            events.append(_upsert(conn, Product, product.id, values, actor, reason))
         level_list = list(levels)
-        for product_id in {setup.product_id for setup in level_list}:
-            conn.execute(delete(ProductLevel).where(ProductLevel.product_id == product_id))
-        for setup in level_list:
-            conn.execute(
-                insert(ProductLevel).values(
-                    product_id=setup.product_id,
-                    level=setup.level.value,
-                    coding_rule_id=setup.rule.id,
-                    quantity=setup.quantity,
-                    rule=rule_to_dict(setup.rule),
-                )
-            )
+        for product_id in dict.fromkeys(setup.product_id for setup in level_list):
+            wanted = [s for s in level_list if s.product_id == product_id]
+            events.append(_replace_levels(conn, product_id, wanted, actor, reason))
         for line in lines:
-            _upsert(conn, Line, line.id, {"name": line.name})
+            events.append(_upsert(conn, Line, line.id, {"name": line.name}, actor, reason))
+        recorded = [event for event in events if event is not None]
+        if recorded:
+            trail_for(engine, audit).record(conn, recorded)
 
 
-def _upsert(conn: Connection, model: type, key: str, values: Mapping[str, object]) -> None:
+def _upsert(
+    conn: Connection,
+    model: type,
+    key: str,
+    values: Mapping[str, Any],
+    actor: Actor,
+    reason: str,
+    untracked: Mapping[str, Any] | None = None,
+) -> AuditEvent | None:
+    """Insert or update one row; the audit event for what changed, or None if nothing did."""
     table = model.__table__  # type: ignore[attr-defined]
-    exists = conn.execute(select(table.c.id).where(table.c.id == key)).first()
-    if exists is None:
-        conn.execute(insert(table).values(id=key, **values))
-    else:
-        conn.execute(table.update().where(table.c.id == key).values(**values))
+    object_type = table.name.removesuffix("s")
+    row = conn.execute(select(table).where(table.c.id == key)).mappings().first()
+    if row is None:
+        conn.execute(insert(table).values(id=key, **values, **(untracked or {})))
+        return actor.event(
+            f"{object_type}.created", object_type, key, action="create", new=dict(values)
+        )
+    old = {name: row[name] for name in values if row[name] != values[name]}
+    if not old:
+        return None
+    conn.execute(table.update().where(table.c.id == key).values(**values, **(untracked or {})))
+    return actor.event(
+        f"{object_type}.modified",
+        object_type,
+        key,
+        action="modify",
+        old=old,
+        new={name: values[name] for name in old},
+        reason=reason,
+    )
+
+
+def _replace_levels(
+    conn: Connection, product_id: str, wanted: list[ProductLevelSetup], actor: Actor, reason: str
+) -> AuditEvent | None:
+    def plain(level: str, rule_id: str, quantity: int | None, rule: Any) -> dict[str, Any]:
+        return {"level": level, "coding_rule": rule_id, "quantity": quantity, "rule": rule}
+
+    before = [
+        plain(row.level, row.coding_rule_id, row.quantity, row.rule)
+        for row in conn.execute(
+            select(ProductLevel)
+            .where(ProductLevel.product_id == product_id)
+            .order_by(ProductLevel.level)
+        )
+    ]
+    after = sorted(
+        (plain(s.level.value, s.rule.id, s.quantity, rule_to_dict(s.rule)) for s in wanted),
+        key=lambda item: str(item["level"]),
+    )
+    if before == after:
+        return None
+    conn.execute(delete(ProductLevel).where(ProductLevel.product_id == product_id))
+    for setup in wanted:
+        conn.execute(
+            insert(ProductLevel).values(
+                product_id=setup.product_id,
+                level=setup.level.value,
+                coding_rule_id=setup.rule.id,
+                quantity=setup.quantity,
+                rule=rule_to_dict(setup.rule),
+            )
+        )
+    if not before:
+        return actor.event(
+            "product_levels.created", "product", product_id, action="create", new=after
+        )
+    return actor.event(
+        "product_levels.modified",
+        "product",
+        product_id,
+        action="modify",
+        old=before,
+        new=after,
+        reason=reason,
+    )
 
 
 def load_product(conn: Connection, product_id: str) -> ProductMaster:
@@ -172,8 +236,10 @@ def create_batch(
     production_date: date | None = None,
     planned_quantity: int | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    audit: AuditTrail | None = None,
+    actor: Actor = GATEWAY,
 ) -> int:
-    """Create a batch after checking that every configured level can code it."""
+    """Create a batch after checking that every configured level can code it (audited)."""
     with engine.begin() as conn:
         product = load_product(conn, product_id)
         if conn.execute(select(Line.id).where(Line.id == line_id)).first() is None:
@@ -205,6 +271,18 @@ def create_batch(
                 status="open",
                 created_at=clock(),
             ),
+        )
+        created = {
+            "product_id": product_id,
+            "line_id": line_id,
+            "lot": lot,
+            "expiry": expiry,
+            "production_date": production_date,
+            "planned_quantity": planned_quantity,
+            "status": "open",
+        }
+        trail_for(engine, audit).record(
+            conn, [actor.event("batch.created", "batch", batch_id, action="create", new=created)]
         )
     return int(batch_id)
 

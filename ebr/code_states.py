@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
+from ebr.audit.actor import GATEWAY, Actor, trail_for
+from ebr.audit.trail import AuditTrail
 from ebr.errors import NotFoundError
 from ebr.models import Allocation, Code, CodeTransition, SerialPool
 from ebr.sql import chunked
@@ -32,10 +34,17 @@ class CodeStatus:
 
 class CodeStates:
     def __init__(
-        self, engine: Engine, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        audit: AuditTrail | None = None,
+        actor: Actor = GATEWAY,
     ) -> None:
         self._engine = engine
         self._clock = clock
+        self._audit = trail_for(engine, audit)
+        self._actor = actor
 
     def mark(self, keys: Sequence[str], new_state: CodeState, *, reason: str | None = None) -> None:
         """Move every code in `keys` to `new_state`, or none of them."""
@@ -110,6 +119,24 @@ class CodeStates:
             raise IllegalTransitionError(
                 "codes changed state while being moved", hint="read their state and try again"
             )
+        before: dict[str, int] = {}
+        for key in keys:
+            label = CodeState(rows[key][1]).label
+            before[label] = before.get(label, 0) + 1
+        self._audit.record(
+            conn,
+            [
+                self._actor.event(
+                    "codes.state_changed",
+                    "code" if len(keys) == 1 else "codes",
+                    keys[0] if len(keys) == 1 else f"{keys[0]} (+{len(keys) - 1})",
+                    action="modify" if reason else "system",
+                    old={"states": before},
+                    new={"state": new_state.label, "count": len(keys), "keys": list(keys[:100])},
+                    reason=reason,
+                )
+            ],
+        )
         conn.execute(
             insert(CodeTransition),
             [

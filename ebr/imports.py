@@ -19,6 +19,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
+from ebr.audit.actor import GATEWAY, Actor, trail_for
+from ebr.audit.trail import AuditTrail
 from ebr.catalog import load_product, load_rule
 from ebr.code_states import codes_by_key
 from ebr.errors import NotFoundError, StoreError
@@ -179,10 +181,17 @@ def _json_entries(name: str, text: str) -> Iterator[ImportEntry]:
 
 class CodeImporter:
     def __init__(
-        self, engine: Engine, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        audit: AuditTrail | None = None,
+        actor: Actor = GATEWAY,
     ) -> None:
         self._engine = engine
         self._clock = clock
+        self._audit = trail_for(engine, audit)
+        self._actor = actor
 
     def import_file(self, path: Path) -> list[ImportSummary]:
         return self.import_bytes(path.name, path.read_bytes())
@@ -217,7 +226,34 @@ class CodeImporter:
                     filename=name, sha256=digest, rows=len(entries), imported_at=now
                 ),
             )
-            return [self._write(conn, int(import_id), group, now) for group in groups]
+            summaries = [self._write(conn, int(import_id), group, now) for group in groups]
+            self._audit.record(
+                conn,
+                [
+                    self._actor.event(
+                        "codes.imported",
+                        "import",
+                        import_id,
+                        action="create",
+                        new={
+                            "file": name,
+                            "sha256": digest,
+                            "rows": len(entries),
+                            "pools": [
+                                {
+                                    "product": x.product_id,
+                                    "level": x.level,
+                                    "kind": x.kind,
+                                    "count": x.rows,
+                                    "pool_id": x.pool_id,
+                                }
+                                for x in summaries
+                            ],
+                        },
+                    )
+                ],
+            )
+            return summaries
 
     def _validate(
         self, conn: Connection, entries: list[ImportEntry], problems: list[ImportProblem]
