@@ -1,0 +1,165 @@
+"""The simulated line's mechanics: conveyor, shift register, reject gate, case packer, palletizer.
+
+Sans-IO and clock-free: `advance(now)` moves the conveyor by however many unit pitches fit in
+the elapsed time and returns what happened, so tests can drive it with any time base.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    UNIT_TRIGGER = "unit_trigger"
+    """A unit passed the trigger sensor (printer/camera station); `ref` is its unit reference."""
+    UNIT_PASSED = "unit_passed"
+    """A unit passed the reject gate and goes on to the case packer."""
+    UNIT_REJECTED = "unit_rejected"
+    """The gate fired and the bin sensor saw the unit fall."""
+    REJECT_MISSED = "reject_missed"
+    """The gate should have rejected the unit but it went through (fault injection)."""
+    CASE_COMPLETE = "case_complete"
+    PALLET_COMPLETE = "pallet_complete"
+
+
+_PHASE_EPSILON = 1e-9
+"""Absorbs float drift so a pitch due exactly at a tick is not postponed to the next one."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineEvent:
+    kind: EventKind
+    ref: int
+    """Unit reference, or the case / pallet number for the packing events."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineConfig:
+    rate_upm: float = 120.0
+    gate_distance: int = 4
+    """Unit pitches from the trigger sensor to the reject gate (the shift-register length)."""
+    units_per_case: int = 10
+    cases_per_pallet: int = 8
+    missed_reject_rate: float = 0.0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.rate_upm > 0:
+            raise ValueError(f"rate_upm must be > 0, got {self.rate_upm}")
+        if self.gate_distance < 1:
+            raise ValueError(f"gate_distance must be >= 1, got {self.gate_distance}")
+        if self.units_per_case < 1 or self.cases_per_pallet < 1:
+            raise ValueError("units_per_case and cases_per_pallet must be >= 1")
+        if not 0.0 <= self.missed_reject_rate <= 1.0:
+            raise ValueError(f"missed_reject_rate must be in [0, 1], got {self.missed_reject_rate}")
+
+
+@dataclass
+class Counters:
+    total: int = 0
+    good: int = 0
+    rejected: int = 0
+    """Bin sensor count: units actually seen falling into the reject bin."""
+    missed_rejects: int = 0
+    cases: int = 0
+    pallets: int = 0
+    units_in_case: int = 0
+    cases_on_pallet: int = 0
+
+
+@dataclass
+class Line:
+    config: LineConfig = field(default_factory=LineConfig)
+    counters: Counters = field(default_factory=Counters)
+    running: bool = False
+    _register: deque[int | None] = field(init=False)
+    _to_reject: set[int] = field(default_factory=set, init=False)
+    _next_ref: int = field(default=1, init=False)
+    _last_time: float | None = field(default=None, init=False)
+    _phase: float = field(default=0.0, init=False)
+    _random: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._register = deque([None] * self.config.gate_distance, maxlen=self.config.gate_distance)
+        self._random = random.Random(self.config.seed)  # noqa: S311 - simulation, not security
+
+    @property
+    def rate_upm(self) -> float:
+        return self.config.rate_upm
+
+    def set_rate(self, rate_upm: float) -> None:
+        if not rate_upm > 0:
+            raise ValueError(f"rate must be > 0 units per minute, got {rate_upm}")
+        self.config = LineConfig(
+            rate_upm=rate_upm,
+            gate_distance=self.config.gate_distance,
+            units_per_case=self.config.units_per_case,
+            cases_per_pallet=self.config.cases_per_pallet,
+            missed_reject_rate=self.config.missed_reject_rate,
+            seed=self.config.seed,
+        )
+
+    def on_conveyor(self) -> list[int]:
+        """References between the trigger sensor and the gate, newest first."""
+        return [ref for ref in self._register if ref is not None]
+
+    def reject(self, ref: int) -> bool:
+        """Mark `ref` for the gate; False when it is not (or no longer) before the gate."""
+        if ref not in self._register:
+            return False
+        self._to_reject.add(ref)
+        return True
+
+    def advance(self, now: float) -> list[LineEvent]:
+        if self._last_time is None or not self.running:
+            self._last_time = now
+            return []
+        elapsed = max(0.0, now - self._last_time)
+        self._last_time = now
+        self._phase += elapsed * self.config.rate_upm / 60.0
+        events: list[LineEvent] = []
+        while self._phase >= 1.0 - _PHASE_EPSILON:
+            self._phase -= 1.0
+            events.extend(self._step())
+        return events
+
+    def _step(self) -> list[LineEvent]:
+        events: list[LineEvent] = []
+        leaving = self._register[-1]
+        ref = self._next_ref
+        self._next_ref += 1
+        self._register.appendleft(ref)
+        self.counters.total += 1
+        events.append(LineEvent(EventKind.UNIT_TRIGGER, ref))
+        if leaving is not None:
+            events.extend(self._at_gate(leaving))
+        return events
+
+    def _at_gate(self, ref: int) -> list[LineEvent]:
+        if ref in self._to_reject:
+            self._to_reject.discard(ref)
+            if self._random.random() >= self.config.missed_reject_rate:
+                self.counters.rejected += 1
+                return [LineEvent(EventKind.UNIT_REJECTED, ref)]
+            self.counters.missed_rejects += 1
+            return [LineEvent(EventKind.REJECT_MISSED, ref), *self._pack(ref)]
+        return self._pack(ref)
+
+    def _pack(self, ref: int) -> list[LineEvent]:
+        c = self.counters
+        c.good += 1
+        c.units_in_case += 1
+        events = [LineEvent(EventKind.UNIT_PASSED, ref)]
+        if c.units_in_case >= self.config.units_per_case:
+            c.units_in_case = 0
+            c.cases += 1
+            c.cases_on_pallet += 1
+            events.append(LineEvent(EventKind.CASE_COMPLETE, c.cases))
+            if c.cases_on_pallet >= self.config.cases_per_pallet:
+                c.cases_on_pallet = 0
+                c.pallets += 1
+                events.append(LineEvent(EventKind.PALLET_COMPLETE, c.pallets))
+        return events
