@@ -17,7 +17,9 @@ from config.coding_rules import (
     RuleConfig,
     SsccRuleConfig,
 )
+from config.devices import check_devices
 from config.fields import close_match_hint
+from config.operations import AuditSection, MaintenanceSection
 from config.problems import Finding, Loc, Severity
 from config.product_checks import check_product, known_ids
 from config.products import ProductConfig
@@ -42,6 +44,8 @@ class Parsed:
     line_ids: Sequence[str | None]
     base_dir: Path | None = None
     """Folder of the site file, as given (not resolved), for files named relative to it."""
+    audit: AuditSection | None = None
+    maintenance: MaintenanceSection | None = None
 
 
 def cross_check(parsed: Parsed) -> list[Finding]:
@@ -52,9 +56,11 @@ def cross_check(parsed: Parsed) -> list[Finding]:
         *_unique_ids("lines", "line", parsed.line_ids),
         *_site(parsed),
         *_serial_keys(parsed),
+        *_audit_key(parsed),
         *_unique_product_keys(parsed.products),
         *_sscc_rules(parsed, rules),
         *_lines(parsed),
+        *check_devices(parsed.lines),
         *_unused_rules(parsed),
     ]
     written_rules = [rule_id for rule_id in parsed.rule_ids if rule_id is not None]
@@ -139,6 +145,24 @@ def _serial_keys(parsed: Parsed) -> Iterator[Finding]:
             ("site", "serial_key_file"),
             f"serial key file {path} does not exist yet ({needed})",
             f"tracegate keys create {path}",
+            Severity.WARNING,
+        )
+
+
+def _audit_key(parsed: Parsed) -> Iterator[Finding]:
+    site = parsed.site
+    if site is None or site.audit_key_file is None or parsed.base_dir is None:
+        return
+    path = parsed.base_dir / site.audit_key_file
+    if path.is_dir():
+        yield Finding(
+            ("site", "audit_key_file"), f"{path} is a folder, not a key file", "name the file"
+        )
+    elif not path.exists():
+        yield Finding(
+            ("site", "audit_key_file"),
+            f"audit key file {path} does not exist yet (audit checkpoints are not signed)",
+            f"tracegate audit create-key {path}",
             Severity.WARNING,
         )
 

@@ -7,6 +7,7 @@ from typing import Final
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from config.devices import DeviceConfig
 from config.fields import (
     CompanyPrefix,
     Gln,
@@ -57,10 +58,22 @@ class SiteSection(StrictModel):
         "state, made with `tracegate keys create PATH`; keep it out of version control.",
     )
 
+    audit_key_file: str | None = Field(
+        default=None,
+        description="Where the Ed25519 site key that signs audit checkpoints is kept, relative "
+        "to this file (e.g. keys/audit.pem). Made with `tracegate audit create-key PATH`; keep "
+        "it out of version control and record its public key outside the database.",
+    )
+
     def serial_key_path(self, base_dir: Path) -> Path | None:
         if self.serial_key_file is None:
             return None
         return base_dir / self.serial_key_file
+
+    def audit_key_path(self, base_dir: Path) -> Path | None:
+        if self.audit_key_file is None:
+            return None
+        return base_dir / self.audit_key_file
 
 
 class DatabaseSection(StrictModel):
@@ -129,7 +142,7 @@ class CodeBufferConfig(StrictModel):
 
 
 class LineConfig(StrictModel):
-    """A packaging line. Devices are configured here in a later version."""
+    """A packaging line: the products it may run and the devices it is built of."""
 
     id: Identifier = Field(description="Short name, e.g. line-1.")
     name: Text = Field(description="Name shown to operators, e.g. 1号包装线 Packaging line 1.")
@@ -138,4 +151,9 @@ class LineConfig(StrictModel):
     )
     code_buffer: CodeBufferConfig = Field(
         default_factory=CodeBufferConfig, description="Codes allocated ahead of printing."
+    )
+    devices: list[DeviceConfig] = Field(
+        default_factory=list,
+        description="The line's PLC, printers, cameras, scanners and Modbus devices, each "
+        "with its kind (transport) and role.",
     )

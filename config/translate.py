@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from types import NoneType, UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
@@ -19,11 +19,6 @@ from config.fields import close_match_hint
 from config.problems import Finding, InvalidValue, Loc
 from config.yamlsource import SourceMap
 from serialization.errors import CheckCharacterError, SerializationError
-
-_NOT_YET: dict[str, str] = {
-    "devices": "devices are not configurable in this version of the site file; "
-    "remove the devices key for now",
-}
 
 
 def describe(exc: BaseException) -> tuple[str, str | None]:
@@ -45,7 +40,7 @@ def translate(
     findings = []
     for detail in error.errors(include_url=False):
         loc, message, hint = _retell(detail, model, source, prefix)
-        findings.append(Finding((*prefix, *loc), message, hint))
+        findings.append(Finding((*prefix, *_untagged(model, loc)), message, hint))
     return findings
 
 
@@ -66,13 +61,22 @@ def _retell(
             if inner is not None and field in inner.model_fields:
                 loc = (*loc, field)
         return loc, message, hint
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        field = str(ctx.get("discriminator", "kind")).strip("'")
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", ""))) or list(
+            _tagged_options(_annotation_at(model, loc))
+        )
+        where = (*loc, field)
+        if kind == "union_tag_not_found":
+            return where, "required, but missing", f"add {field}: one of {', '.join(choices)}"
+        tag = ctx.get("tag")
+        hint = close_match_hint(tag, choices) or f"one of {', '.join(choices)}"
+        return where, f"{tag!r} is not one of: {', '.join(choices)}", hint
     if kind == "missing":
         info = _field_at(model, loc)
         about = f" ({info.description})" if info is not None and info.description else ""
         return loc, "required, but missing", f"add {key}:{about}"
     if kind == "extra_forbidden":
-        if key in _NOT_YET:
-            return loc, f"unknown key {key!r}", _NOT_YET[key]
         inner = _model_at(model, loc[:-1])
         known = list(inner.model_fields) if inner is not None else []
         hint = close_match_hint(key, known) or (
@@ -83,7 +87,8 @@ def _retell(
         return loc, "has no value", f"give {key} a value, or remove the key"
     if kind == "string_type":
         item = bool(loc) and isinstance(loc[-1], int)
-        return (loc, *_not_text(value, None if item else key, source.text((*prefix, *loc))))
+        shown = (*prefix, *_untagged(model, loc))
+        return (loc, *_not_text(value, None if item else key, source.text(shown)))
     if kind in ("int_type", "int_parsing", "int_from_float"):
         hint = "write it without quotes" if isinstance(value, str) else "e.g. 5000000 or 5_000_000"
         return loc, f"must be a whole number, not {value!r}", hint
@@ -154,7 +159,47 @@ def _strip(annotation: Any) -> Any:
             return annotation
 
 
+def _tagged_options(annotation: Any) -> dict[str, type[BaseModel]]:
+    """The models of a union told apart by a `Literal` field, by that field's value."""
+    annotation = _strip(annotation)
+    if get_origin(annotation) not in (Union, UnionType):
+        return {}
+    options: dict[str, type[BaseModel]] = {}
+    for option in get_args(annotation):
+        if isinstance(option, type) and issubclass(option, BaseModel):
+            for info in option.model_fields.values():
+                if get_origin(info.annotation) is Literal and len(get_args(info.annotation)) == 1:
+                    options[str(get_args(info.annotation)[0])] = option
+                    break
+    return options
+
+
+def _annotation_at(model: type[BaseModel], loc: Loc) -> Any:
+    annotation: Any = model
+    for part in loc:
+        if annotation is None:
+            break
+        annotation = _step(annotation, part)
+    return annotation
+
+
+def _untagged(model: type[BaseModel], loc: Loc) -> Loc:
+    """`loc` without the union tags pydantic inserts (`devices[0].opcua.endpoint`)."""
+    kept: list[str | int] = []
+    annotation: Any = model
+    for part in loc:
+        if annotation is not None and isinstance(part, str) and part in _tagged_options(annotation):
+            annotation = _step(annotation, part)
+            continue
+        kept.append(part)
+        annotation = None if annotation is None else _step(annotation, part)
+    return tuple(kept)
+
+
 def _step(annotation: Any, part: str | int) -> Any:
+    tagged = _tagged_options(annotation)
+    if isinstance(part, str) and part in tagged:
+        return tagged[part]
     annotation = _strip(annotation)
     origin = get_origin(annotation)
     if isinstance(part, int):

@@ -6,7 +6,18 @@ import argparse
 import sys
 
 from ebr.errors import StoreError
-from gateway.commands import audit, check_config, codes, db, demo, keys, users, vision
+from gateway.commands import (
+    audit,
+    check_config,
+    codes,
+    db,
+    demo,
+    devices,
+    keys,
+    simulate,
+    users,
+    vision,
+)
 from gateway.commands.common import CommandError, fail_from, report_error
 from gateway.logs import configure_logging
 from gateway.site_store import SiteStoreError
@@ -20,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (check_config, codes, keys, db, demo, vision, audit, users):
+    for module in (check_config, codes, keys, db, demo, vision, audit, users, devices, simulate):
         module.add_parser(commands)
     return parser
 

@@ -272,15 +272,6 @@ CASES = [
         "did you mean 'p-template'?",
     ),
     Planted(
-        "devices-not-yet",
-        "    code_buffer:",
-        "    devices: []\n    code_buffer:",
-        "lines[0].devices",
-        "devices:",
-        "unknown key 'devices'",
-        "not configurable in this version",
-    ),
-    Planted(
         "national-batch-attribute",
         "attribute_id: 2",
         "attribute_id: 4",

@@ -1,0 +1,419 @@
+"""A whole simulated line in one asyncio process, built from the line's `devices`.
+
+Each configured device gets the simulator of its kind, listening where the site file says the
+device is. Printers and cameras are wired the way they stand on a real line: every unit a
+printer simulator prints is photographed by the camera of the same level (unit-printer →
+unit-camera, case-printer → case-camera), so the camera renders exactly what landed on the
+unit — a smudge, wrong data or a blank unit included.
+
+`defects` is the fraction of units with a defect: half of it are print defects (skip, smudge,
+wrong data in equal parts), half camera defects (position, rotation, perspective, blur, noise,
+low contrast, uneven light, damaged modules).
+
+A serial device (Modbus RTU, a serial scanner) is simulated on a pseudo-terminal, linked from
+its configured `serial_port` when nothing is there yet; an existing port is left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import cv2
+import numpy as np
+
+from config.devices import (
+    CameraFolderDeviceConfig,
+    CameraTcpDeviceConfig,
+    DeviceConfig,
+    ModbusRtuDeviceConfig,
+    ModbusTcpDeviceConfig,
+    OpcUaDeviceConfig,
+    PrinterTcpDeviceConfig,
+    ScannerSerialDeviceConfig,
+    ScannerTcpDeviceConfig,
+)
+from config.sections import LineConfig
+from drivers.base import PixelFormat
+from simulators.camera.render import DefectKind, DefectSpec, RenderError, defects_for, render
+from simulators.camera.server import CameraServer, SourceImage
+from simulators.line_plc.line import LineConfig as PlcLineConfig
+from simulators.line_plc.packml import Command, State
+from simulators.line_plc.server import LinePlcServer
+from simulators.modbus_device import ModbusDeviceSimulator, PtyLink, points_from_data
+from simulators.printer import PrintedUnit, PrinterSimulator, PrintFaults
+from simulators.scanner import PtyScannerSimulator, TcpScannerSimulator
+
+CAMERA_DEFECTS = tuple(
+    kind
+    for kind in DefectKind
+    if kind not in (DefectKind.CLEAN, DefectKind.MISSING, DefectKind.WRONG_CODE, DefectKind.SMUDGE)
+)
+"""What goes wrong in the camera's picture; what goes wrong on the unit is the printer's."""
+T = TypeVar("T")
+SMUDGE_RADIUS = 0.25
+"""Ink smear over a smudged print, as a fraction of the symbol side."""
+
+
+class SimulationError(ValueError):
+    """The line cannot be simulated as configured; `hint` says what to change."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    device_id: str
+    kind: str
+    role: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationOptions:
+    rate_upm: float = 120.0
+    defects: float = 0.0
+    frame_size: tuple[int, int] = (640, 480)
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.rate_upm > 0:
+            raise SimulationError(f"rate {self.rate_upm} units/min must be positive")
+        if not 0.0 <= self.defects <= 1.0:
+            raise SimulationError(
+                f"defects {self.defects} is not a fraction", hint="use 0 .. 1, e.g. 0.05"
+            )
+
+
+class UnitPhotographer:
+    """Renders a printed unit the way its camera sees it: a `PrintedUnit` in, a frame out."""
+
+    def __init__(self, options: SimulationOptions) -> None:
+        self._size = options.frame_size
+        self._camera_defects = options.defects / 2
+        self._rng = np.random.default_rng(options.seed)
+        self.printed: dict[str, PrintedUnit] = {}
+
+    def remember(self, unit: PrintedUnit) -> None:
+        self.printed[unit.unit_ref] = unit
+
+    def frame(self, unit_ref: str, payload: str | None) -> SourceImage:
+        unit = self.printed.pop(unit_ref, None)
+        spec = DefectSpec()
+        if self._camera_defects and self._rng.random() < self._camera_defects:
+            kind = CAMERA_DEFECTS[int(self._rng.integers(len(CAMERA_DEFECTS)))]
+            spec = defects_for(kind, self._rng)
+        data = payload or unit_ref
+        if unit is not None:
+            data = unit.payload or unit.sent_payload
+            spec = replace(
+                spec,
+                missing_print=unit.payload is None,
+                smudge=SMUDGE_RADIUS if unit.smudged else spec.smudge,
+            )
+        image = self._render(data, spec)
+        width, height = self._size
+        return SourceImage(width, height, PixelFormat.MONO8, image.tobytes())
+
+    def png(self, unit: PrintedUnit) -> bytes:
+        self.remember(unit)
+        image = np.frombuffer(self.frame(unit.unit_ref, None).data, np.uint8)
+        ok, encoded = cv2.imencode(".png", image.reshape(self._size[1], self._size[0]))
+        assert ok, "OpenCV encodes a grayscale image as PNG"
+        return encoded.tobytes()
+
+    def _render(self, data: str, spec: DefectSpec) -> np.ndarray:
+        try:
+            image, _ = render(data, gs1=True, size=self._size, defects=spec, rng=self._rng)
+        except RenderError:
+            image, _ = render(data, gs1=False, size=self._size, defects=spec, rng=self._rng)
+        return np.ascontiguousarray(image)
+
+
+@dataclass
+class _Running:
+    listening: list[Listening] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+class LineSimulation:
+    """Every simulator one line's devices need, started and stopped together."""
+
+    def __init__(
+        self,
+        line: LineConfig,
+        *,
+        base_dir: Path = Path(),
+        options: SimulationOptions | None = None,
+    ) -> None:
+        self.line = line
+        self.base_dir = base_dir
+        self.options = options or SimulationOptions()
+        self.printers: dict[str, PrinterSimulator] = {}
+        self.cameras: dict[str, CameraServer] = {}
+        self.plc: LinePlcServer | None = None
+        self.modbus: dict[str, ModbusDeviceSimulator] = {}
+        self.scanners: dict[str, TcpScannerSimulator] = {}
+        self.serial_scanners: dict[str, PtyScannerSimulator] = {}
+        self._photographers: dict[str, UnitPhotographer] = {}
+        self._folders: dict[str, Path] = {}
+        self._state = _Running()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def listening(self) -> Sequence[Listening]:
+        return self._state.listening
+
+    @property
+    def skipped(self) -> Sequence[tuple[str, str]]:
+        """Devices with no simulator here (a serial port that exists, secured OPC UA), with
+        the reason."""
+        return self._state.skipped
+
+    async def __aenter__(self) -> LineSimulation:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        if not self.line.devices:
+            raise SimulationError(
+                f"line {self.line.id!r} has no devices to simulate",
+                hint="add a devices: block to the line in the site file",
+            )
+        try:
+            for device in self._cameras_first():
+                await self._start(device)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        closers, self._state.closers = self._state.closers, []
+        for close in reversed(closers):
+            await close()
+
+    def _cameras_first(self) -> list[DeviceConfig]:
+        """Cameras start before printers, so the first print already has its camera."""
+        cameras = (CameraTcpDeviceConfig, CameraFolderDeviceConfig)
+        devices = list(self.line.devices)
+        return [d for d in devices if isinstance(d, cameras)] + [
+            d for d in devices if not isinstance(d, cameras)
+        ]
+
+    async def _start(self, device: DeviceConfig) -> None:
+        match device:
+            case OpcUaDeviceConfig():
+                await self._start_plc(device)
+            case PrinterTcpDeviceConfig():
+                await self._start_printer(device)
+            case CameraTcpDeviceConfig():
+                await self._start_camera(device)
+            case CameraFolderDeviceConfig():
+                folder = self.base_dir / device.folder
+                folder.mkdir(parents=True, exist_ok=True)
+                self._folders[_level(device.role)] = folder
+                self._photographers[_level(device.role)] = UnitPhotographer(self._options_for())
+                self._listen(device, f"folder {folder}")
+            case ModbusTcpDeviceConfig():
+                await self._start_modbus(device)
+            case ScannerTcpDeviceConfig():
+                scanner = TcpScannerSimulator(host=device.host, port=device.port, suffix=b"\r\n")
+                await _listen_or_explain(device, scanner.start())
+                self._state.closers.append(scanner.close)
+                self.scanners[device.id] = scanner
+                self._listen(device, f"{device.host}:{scanner.port}")
+            case ScannerSerialDeviceConfig():
+                link = self._serial_link(device)
+                if link is not None:
+                    handheld = PtyScannerSimulator(suffix=b"\r\n")
+                    handheld.open()
+                    self._state.closers.append(_sync(handheld.close))
+                    self.serial_scanners[device.id] = handheld
+                    self._link(device, link, handheld.device)
+            case ModbusRtuDeviceConfig():
+                link = self._serial_link(device)
+                if link is not None:
+                    await self._start_modbus_rtu(device, link)
+
+    def _serial_link(
+        self, device: ScannerSerialDeviceConfig | ModbusRtuDeviceConfig
+    ) -> Path | None:
+        """Where to put a link to the simulator's pseudo-terminal: the configured serial port,
+        when nothing is there yet (a real device's port is never shadowed)."""
+        path = self.base_dir / device.serial_port
+        if path.exists() or path.is_symlink() or not path.parent.is_dir():
+            reason = (
+                f"{device.serial_port} exists (a real serial port?)"
+                if path.exists() or path.is_symlink()
+                else f"folder {path.parent} does not exist"
+            )
+            self._state.skipped.append(
+                (device.id, f"{reason}; to simulate it, set serial_port to a free path such "
+                 "as /tmp/tracegate/scanner and create the folder")
+            )  # fmt: skip
+            return None
+        return path
+
+    def _link(self, device: DeviceConfig, link: Path, target: str) -> None:
+        link.symlink_to(target)
+        self._state.closers.append(_sync(lambda: link.unlink(missing_ok=True)))
+        self._listen(device, f"{link} -> {target}")
+
+    async def _start_modbus_rtu(self, device: ModbusRtuDeviceConfig, link: Path) -> None:
+        points = points_from_data(tag.model_dump() for tag in device.tags)
+        cable = PtyLink()
+        cable.open()
+        self._state.closers.append(_sync(cable.close))
+        simulator = ModbusDeviceSimulator(points)
+        await simulator.start_rtu(
+            cable.ends[0], baudrate=device.baudrate, parity=device.parity, stopbits=device.stopbits
+        )
+        self._state.closers.append(simulator.stop)
+        self.modbus[device.id] = simulator
+        self._link(device, link, cable.ends[1])
+
+    def _listen(self, device: DeviceConfig, address: str) -> None:
+        self._state.listening.append(Listening(device.id, device.kind, device.role, address))
+
+    def _options_for(self) -> SimulationOptions:
+        """Each camera its own random stream, reproducible when a seed is given."""
+        seed = self.options.seed
+        return replace(self.options, seed=None if seed is None else seed + len(self._photographers))
+
+    async def _start_plc(self, device: OpcUaDeviceConfig) -> None:
+        if device.security_policy != "None":
+            self._state.skipped.append(
+                (device.id, "the simulated PLC serves security policy None only")
+            )
+            return
+        host, port = _opc_address(device)
+        plc = LinePlcServer(
+            host=host, port=port, line=PlcLineConfig(rate_upm=self.options.rate_upm)
+        )
+        await _listen_or_explain(device, plc.start())
+        self._state.closers.append(plc.stop)
+        self.plc = plc
+        self._spawn(_run_line(plc))
+        self._listen(device, plc.endpoint)
+
+    async def _start_printer(self, device: PrinterTcpDeviceConfig) -> None:
+        share = self.options.defects / 6
+        level = _level(device.role)
+        printer = PrinterSimulator(
+            host=device.host,
+            port=device.port,
+            jobs={device.job: device.job_fields},
+            print_interval=60.0 / self.options.rate_upm,
+            print_faults=PrintFaults(skip=share, smudge=share, wrong_data=share),
+            on_print=lambda unit: self._printed(level, unit),
+            seed=self.options.seed,
+        )
+        await _listen_or_explain(device, printer.start())
+        self._state.closers.append(printer.close)
+        self.printers[device.id] = printer
+        self._listen(device, f"{device.host}:{printer.port} (job {device.job})")
+
+    async def _start_camera(self, device: CameraTcpDeviceConfig) -> None:
+        photographer = UnitPhotographer(self._options_for())
+        camera = CameraServer(
+            host=device.host, port=device.port, source=photographer.frame, seed=self.options.seed
+        )
+        await _listen_or_explain(device, camera.start())
+        self._state.closers.append(camera.close)
+        self.cameras[device.id] = camera
+        self._photographers[_level(device.role)] = photographer
+        self._listen(device, f"{device.host}:{camera.port}")
+
+    async def _start_modbus(self, device: ModbusTcpDeviceConfig) -> None:
+        points = points_from_data(tag.model_dump() for tag in device.tags)
+        simulator = ModbusDeviceSimulator(points)
+        port = await _listen_or_explain(device, simulator.start_tcp(device.host, device.port))
+        self._state.closers.append(simulator.stop)
+        self.modbus[device.id] = simulator
+        self._listen(device, f"{device.host}:{port} ({len(points)} tags)")
+
+    def _printed(self, level: str, unit: PrintedUnit) -> None:
+        """The printer simulator's `on_print`: hand the unit to the camera of its level."""
+        photographer = self._photographers.get(level)
+        if photographer is None:
+            return
+        folder = self._folders.get(level)
+        if folder is not None:
+            self._spawn(_drop_file(folder, unit, photographer))
+            return
+        photographer.remember(unit)
+        camera = next((c for d, c in self.cameras.items() if _level(self._role(d)) == level), None)
+        if camera is not None:
+            self._spawn(camera.trigger(unit.unit_ref, unit.payload))
+
+    def _role(self, device_id: str) -> str:
+        return next(d.role for d in self.line.devices if d.id == device_id)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _level(role: str) -> str:
+    """`unit-printer` and `unit-camera` are on the same level: `unit`."""
+    return role.partition("-")[0]
+
+
+def _opc_address(device: OpcUaDeviceConfig) -> tuple[str, int]:
+    parts = urlsplit(device.endpoint)
+    if parts.hostname is None or parts.port is None:
+        raise SimulationError(
+            f"device {device.id}: endpoint {device.endpoint} has no host and port",
+            hint="write it as opc.tcp://127.0.0.1:48400",
+        )
+    return parts.hostname, parts.port
+
+
+async def _listen_or_explain(device: DeviceConfig, starting: Awaitable[T]) -> T:
+    try:
+        return await starting
+    except OSError as error:
+        raise SimulationError(
+            f"device {device.id}: cannot listen where the site file puts it: {error.strerror}",
+            hint="stop whatever uses that port, or change the device's port in the site file",
+        ) from error
+
+
+def _sync(close: Callable[[], object]) -> Callable[[], Awaitable[None]]:
+    async def closer() -> None:
+        close()
+
+    return closer
+
+
+async def _run_line(plc: LinePlcServer) -> None:
+    """Reset and start the simulated line, as an operator would."""
+    plc.command(Command.RESET)
+    while plc.machine.state is not State.IDLE:
+        await asyncio.sleep(0.02)
+    with contextlib.suppress(Exception):
+        plc.command(Command.START)
+
+
+async def _drop_file(folder: Path, unit: PrintedUnit, photographer: UnitPhotographer) -> None:
+    data = photographer.png(unit)
+    staging = folder / f".{unit.unit_ref}.png.part"
+    await asyncio.to_thread(staging.write_bytes, data)
+    await asyncio.to_thread(staging.rename, folder / f"{unit.unit_ref}.png")
