@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from config.coding_rules import RULE_MODELS, RuleConfig
 from config.crosscheck import Parsed, cross_check
 from config.fields import close_match_hint
+from config.operations import AuditSection, MaintenanceSection
 from config.problems import (
     CheckReport,
     ConfigError,
@@ -124,6 +125,8 @@ def _validate(
         product_ids=[_written_id(raw) for raw in raw_products],
         line_ids=[_written_id(raw) for raw in raw_lines],
         base_dir=None if site_path is None else site_path.parent,
+        audit=check.one(AuditSection, data.get("audit", {}), ("audit",)),
+        maintenance=check.one(MaintenanceSection, data.get("maintenance", {}), ("maintenance",)),
     )
     findings.extend(cross_check(parsed))
     return parsed, findings

@@ -12,6 +12,7 @@ from pydantic import Field, PrivateAttr, model_validator
 from config.coding_rules import CodingRuleConfig, NationalRuleConfig, RuleConfig, SsccRuleConfig
 from config.crosscheck import Parsed, cross_check
 from config.fields import StrictModel
+from config.operations import AuditSection, MaintenanceSection
 from config.problems import InvalidValue, Severity, format_location
 from config.products import ProductConfig
 from config.resolve import company_prefix, gtin14, month_only_expiry, sscc_serial_length
@@ -57,6 +58,13 @@ class SiteConfig(StrictModel):
     lines: list[LineConfig] = Field(
         default_factory=list, description="Packaging lines and the products each may run."
     )
+    audit: AuditSection = Field(
+        default_factory=AuditSection, description="When audit checkpoints are signed."
+    )
+    maintenance: MaintenanceSection = Field(
+        default_factory=MaintenanceSection,
+        description="Periodic work: clock checks against the time source, backups.",
+    )
 
     _base_dir: Path = PrivateAttr(default=Path())
     _source: Path | None = PrivateAttr(default=None)
@@ -82,6 +90,8 @@ class SiteConfig(StrictModel):
             coding_rules=[rule for rule in parsed.rules if rule is not None],
             products=[product for product in parsed.products if product is not None],
             lines=[line for line in parsed.lines if line is not None],
+            audit=parsed.audit or AuditSection(),
+            maintenance=parsed.maintenance or MaintenanceSection(),
         )
         if source is not None:
             config._source = source
@@ -98,6 +108,8 @@ class SiteConfig(StrictModel):
             rule_ids=[rule.id for rule in self.coding_rules],
             product_ids=[product.id for product in self.products],
             line_ids=[line.id for line in self.lines],
+            audit=self.audit,
+            maintenance=self.maintenance,
         )
 
     @property
@@ -118,6 +130,12 @@ class SiteConfig(StrictModel):
     def serial_key_path(self) -> Path | None:
         """The FF1 master key file, as an absolute path; None when not configured."""
         path = self.site.serial_key_path(self._base_dir)
+        return None if path is None else path.resolve()
+
+    @property
+    def audit_key_path(self) -> Path | None:
+        """The audit checkpoint signing key file, absolute; None when not configured."""
+        path = self.site.audit_key_path(self._base_dir)
         return None if path is None else path.resolve()
 
     @property

@@ -1,13 +1,20 @@
-"""The store of one site: its database migrated and holding the site file's master data."""
+"""The store of one site: its database migrated and holding the site file's master data.
+
+The store carries the site's one audit trail, signing checkpoints with the site key named in
+the site file: every command that writes through the store passes `store.audit` to its writers.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from config import SiteConfig
+from ebr.audit.checkpoints import SiteKey, SiteKeyError
+from ebr.audit.trail import AuditTrail
 from ebr.catalog import LineSetup, ProductLevelSetup, SiteIdentity, sync_master_data
 from ebr.db import make_engine
 from ebr.schema import upgrade
@@ -26,6 +33,7 @@ class SiteStore:
     config: SiteConfig
     engine: Engine
     master_key: bytes | None
+    audit: AuditTrail
 
     def close(self) -> None:
         self.engine.dispose()
@@ -33,10 +41,33 @@ class SiteStore:
 
 def open_site_store(config: SiteConfig) -> SiteStore:
     """Migrate the site's database to the current schema and write the site file into it."""
+    master_key = read_master_key(config.serial_key_path)
+    site_key = read_site_key(config.audit_key_path)
     engine = make_engine(config.database_url)
     upgrade(engine)
-    sync_site(config, engine)
-    return SiteStore(config, engine, read_master_key(config.serial_key_path))
+    audit = site_audit_trail(config, engine, site_key)
+    sync_site(config, engine, audit)
+    return SiteStore(config, engine, master_key, audit)
+
+
+def site_audit_trail(config: SiteConfig, engine: Engine, site_key: SiteKey | None) -> AuditTrail:
+    return AuditTrail(
+        engine,
+        site_key=site_key,
+        checkpoint_every=config.audit.checkpoint_every,
+        checkpoint_interval=timedelta(minutes=config.audit.checkpoint_minutes),
+    )
+
+
+def read_site_key(path: Path | None) -> SiteKey | None:
+    """The audit signing key; None when it is not configured or not created yet (check-config
+    warns about that), an error when the file is there but is not a key."""
+    if path is None or not path.exists():
+        return None
+    try:
+        return SiteKey.load(path)
+    except SiteKeyError as error:
+        raise SiteStoreError(error.message, hint=error.hint) from None
 
 
 def read_master_key(path: Path | None) -> bytes | None:
@@ -51,7 +82,7 @@ def read_master_key(path: Path | None) -> bytes | None:
         ) from None
 
 
-def sync_site(config: SiteConfig, engine: Engine) -> None:
+def sync_site(config: SiteConfig, engine: Engine, audit: AuditTrail | None = None) -> None:
     site = config.site
     levels: list[ProductLevelSetup] = []
     rules: dict[str, CodingRule] = {}
@@ -72,4 +103,5 @@ def sync_site(config: SiteConfig, engine: Engine) -> None:
         config.product_masters().values(),
         levels,
         [LineSetup(line.id, line.name) for line in config.lines],
+        audit=audit,
     )

@@ -205,6 +205,12 @@ class AuditTrail:
             )
             self.checkpoint(conn)
 
+    def unsigned_entries(self) -> int:
+        """How many entries no signed checkpoint covers yet."""
+        with self._engine.connect() as conn:
+            head = _read_head(conn)
+        return head.seq - head.checkpoint_entry
+
     def head(self) -> tuple[int, str]:
         with self._engine.connect() as conn:
             head = _read_head(conn)

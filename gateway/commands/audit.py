@@ -1,5 +1,7 @@
 """`tracegate audit create-key | show | export-bundle | verify`: the audit trail for auditors.
 
+`show` prints the selected entries, or writes them as CSV (`--csv`) or a printable PDF (`--pdf`).
+
 `verify` exits 0 only when everything verifies: every entry's hash and link, every signed
 checkpoint, every e-signature, and no missing range.
 """
@@ -16,10 +18,12 @@ from sqlalchemy import Engine
 
 from ebr.audit.bundle import export_bundle, verify_database
 from ebr.audit.checkpoints import create_site_key
+from ebr.audit.pdf_export import export_pdf
 from ebr.audit.trail import AuditTrail
 from ebr.audit.verifier import BundleError, VerificationReport, load_bundle, verify_bundle
 from ebr.db import make_engine
 from gateway.commands.common import fail, load_config
+from gateway.site_store import read_site_key, site_audit_trail
 
 VIEW_FILTERS = ("object_type", "object_id", "event", "username")
 
@@ -38,7 +42,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         show.add_argument(f"--{name.replace('_', '-')}")
     show.add_argument("--since", type=_moment, help="ISO 8601 time with offset")
     show.add_argument("--until", type=_moment, help="ISO 8601 time with offset")
-    show.add_argument("--csv", type=Path, help="write the entries to this CSV file instead")
+    output = show.add_mutually_exclusive_group()
+    output.add_argument("--csv", type=Path, help="write the entries to this CSV file instead")
+    output.add_argument("--pdf", type=Path, help="write the entries to this PDF file instead")
     show.set_defaults(run=run_show)
 
     export = sub.add_parser("export-bundle", help="write an evidence bundle for offline checks")
@@ -71,6 +77,16 @@ def open_database(args: argparse.Namespace) -> Engine:
     return make_engine(url)
 
 
+def open_trail(args: argparse.Namespace) -> AuditTrail:
+    """The trail of `--db` (unsigned checkpoints) or of the site file's database, signing
+    checkpoints with the site's audit key and settings. Dispose of `trail.engine` after use."""
+    if args.db:
+        return AuditTrail(make_engine(args.db))
+    config = load_config(args.config)
+    site_key = read_site_key(config.audit_key_path)
+    return site_audit_trail(config, make_engine(config.database_url), site_key)
+
+
 def _moment(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
@@ -100,15 +116,18 @@ def run_create_key(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    engine = open_database(args)
+    trail = open_trail(args)
     try:
-        trail = AuditTrail(engine)
         filters = {name: getattr(args, name) for name in VIEW_FILTERS}
         filters.update(since=args.since, until=args.until)
         if args.csv is not None:
             with args.csv.open("w", encoding="utf-8", newline="") as out:
                 count = trail.export_csv(out, **filters)
             print(f"wrote {count} entries to {args.csv}")
+            return 0
+        if args.pdf is not None:
+            count = export_pdf(trail, args.pdf, **filters)
+            print(f"wrote {count} entries to {args.pdf}")
             return 0
         for entry in trail.entries(**filters):
             who = entry.username or "system"
@@ -120,7 +139,7 @@ def run_show(args: argparse.Namespace) -> int:
                 line += f" reason: {entry.reason}"
             print(line)
     finally:
-        engine.dispose()
+        trail.engine.dispose()
     return 0
 
 

@@ -92,9 +92,8 @@ def run_generate(args: argparse.Namespace) -> int:
     store = open_site_store(config)
     try:
         batch_id = _batch_for(store, args.product, line_id, args.lot)
-        codes = CodeAllocator(store.engine, master_key=store.master_key).allocate(
-            line_id, batch_id, args.count, level=level
-        )
+        allocator = CodeAllocator(store.engine, master_key=store.master_key, audit=store.audit)
+        codes = allocator.allocate(line_id, batch_id, args.count, level=level)
     except (StoreError, SerializationError) as error:
         fail_from(error)
     finally:
@@ -141,6 +140,7 @@ def _batch_for(store: SiteStore, product_id: str, line_id: str, lot: str | None)
         lot=lot,
         expiry=expiry,
         production_date=today,
+        audit=store.audit,
     )
 
 
@@ -195,7 +195,7 @@ def run_import(args: argparse.Namespace) -> int:
         fail(f"{args.file}: no such file", hint="give the path of a .csv or .json file")
     store = open_site_store(config)
     try:
-        summaries = CodeImporter(store.engine).import_file(args.file)
+        summaries = CodeImporter(store.engine, audit=store.audit).import_file(args.file)
     except ImportRejectedError as error:
         for problem in error.problems:
             print(f"{args.file}: {problem}", file=sys.stderr)

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from ebr.allocation import CodeAllocator
+from ebr.audit.checkpoints import create_site_key
 from ebr.catalog import create_batch, find_batch
 from ebr.imports import CodeImporter
 from ebr.models import Code
@@ -40,7 +41,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def prepare_demo_site(directory: Path) -> Path:
-    """The demo site file in `directory` (copied from the shipped example) with its key."""
+    """The demo site file in `directory` (copied from the shipped example) with its keys."""
     directory.mkdir(parents=True, exist_ok=True)
     site_file = directory / SITE_FILE
     if not site_file.exists():
@@ -51,6 +52,9 @@ def prepare_demo_site(directory: Path) -> Path:
     key = config.serial_key_path
     if key is not None and not key.exists():
         write_new_key(key)
+    audit_key = config.audit_key_path
+    if audit_key is not None and not audit_key.exists():
+        create_site_key(audit_key)
     return site_file
 
 
@@ -73,7 +77,7 @@ def issue_nmpa_codes(store: SiteStore, directory: Path, count: int) -> Path | No
             for serial in sorted(serials)[:count]
         ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    CodeImporter(store.engine).import_file(path)
+    CodeImporter(store.engine, audit=store.audit).import_file(path)
     return path
 
 
@@ -108,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  database   {config.database_url}")
         if issued:
             print(f"  imported   {issued.name} (codes issued by the simulated NMPA platform)")
-        allocator = CodeAllocator(store.engine, master_key=store.master_key)
+        allocator = CodeAllocator(store.engine, master_key=store.master_key, audit=store.audit)
         for product_id in line.products:
             master = config.product_master(product_id)
             lot = unused_demo_lot(store, product_id, stamp)
@@ -123,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
                 lot=lot,
                 expiry=expiry,
                 production_date=stamp.date(),
+                audit=store.audit,
             )
             print(f"\n{master.name}\n  product {product_id}, batch {batch}, lot {lot}")
             for level, rule, _quantity in config.levels_of(product_id):

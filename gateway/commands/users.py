@@ -10,9 +10,8 @@ import argparse
 import getpass
 import sys
 
-from ebr.audit.trail import AuditTrail
 from ebr.users import Users
-from gateway.commands.audit import add_database_arguments, open_database
+from gateway.commands.audit import add_database_arguments, open_trail
 from gateway.commands.common import fail
 
 
@@ -43,23 +42,21 @@ def run_bootstrap(args: argparse.Namespace) -> int:
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
             fail("the two passwords differ", hint="type the same password twice")
-    engine = open_database(args)
+    trail = open_trail(args)
     try:
-        user_id = Users(AuditTrail(engine)).bootstrap_administrator(
-            args.username, args.full_name, password
-        )
+        user_id = Users(trail).bootstrap_administrator(args.username, args.full_name, password)
     finally:
-        engine.dispose()
+        trail.engine.dispose()
     print(f"created administrator {args.username} (id {user_id})")
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    engine = open_database(args)
+    trail = open_trail(args)
     try:
-        accounts = Users(AuditTrail(engine)).accounts()
+        accounts = Users(trail).accounts()
     finally:
-        engine.dispose()
+        trail.engine.dispose()
     for user in accounts:
         flags = [
             name for name, on in (("locked", user.locked), ("inactive", not user.active)) if on
