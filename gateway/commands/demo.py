@@ -144,7 +144,12 @@ def run(args: argparse.Namespace) -> int:
             counts = dict(conn.execute(select(Code.state, func.count()).group_by(Code.state)).all())
         summary = ", ".join(f"{CodeState(s).label} {n}" for s, n in sorted(counts.items()))
         print(f"\ncodes in the store: {summary}")
+        if config.audit_key_path is not None and config.audit_key_path.exists():
+            sealed = store.audit.checkpoint()
+            if sealed is not None:
+                print(f"audit trail: signed checkpoint {sealed} covers every entry so far")
         print(f"try: tracegate codes parse '<code>' --config {site_file}")
+        print(f"     tracegate audit verify --config {site_file}")
     finally:
         store.close()
     return 0

@@ -10,6 +10,7 @@ import pytest
 
 import config
 from config import check_site_file, load_site
+from gateway.cli import main
 from serialization.codes import SchemeName
 from serialization.coding import CodeFactory
 from serialization.rules import LotData, PackagingLevel
@@ -28,22 +29,26 @@ def test_every_example_validates(path):
 
     assert report.errors == [], "\n".join(report.lines())
     assert report.config is not None
-    assert {p.location for p in report.warnings} <= {"site.serial_key_file"}
+    assert {p.location for p in report.warnings} <= {"site.serial_key_file", "site.audit_key_file"}
 
 
-def test_demo_warns_only_that_the_serial_key_is_not_created_yet():
+def test_demo_warns_only_that_its_keys_are_not_created_yet():
     report = check_site_file(EXAMPLES / "demo.yaml")
 
-    [warning] = report.warnings
-    assert warning.location == "site.serial_key_file"
-    assert warning.hint == f"tracegate keys create {EXAMPLES / 'keys' / 'serial.key'}"
-    assert warning.line is not None
+    serial, audit = sorted(report.warnings, key=lambda w: w.location, reverse=True)
+    assert serial.location == "site.serial_key_file"
+    assert serial.hint == f"tracegate keys create {EXAMPLES / 'keys' / 'serial.key'}"
+    assert serial.line is not None
+    assert audit.location == "site.audit_key_file"
+    assert audit.hint == f"tracegate audit create-key {EXAMPLES / 'keys' / 'audit.key'}"
+    assert audit.line is not None
 
 
 def test_demo_with_its_key_in_place_has_no_problem_at_all(tmp_path):
     shutil.copy(EXAMPLES / "demo.yaml", tmp_path / "demo.yaml")
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "serial.key").write_text("0" * 64)
+    assert main(["audit", "create-key", str(tmp_path / "keys" / "audit.key")]) == 0
 
     report = check_site_file(tmp_path / "demo.yaml")
 

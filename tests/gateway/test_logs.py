@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import io
 import json
+import sys
+
+import pytest
 
 from gateway.logs import configure_logging, get_logger
 
@@ -17,3 +20,13 @@ def test_logs_are_json_lines_when_not_on_a_terminal() -> None:
     assert record["level"] == "info"
     assert record["timestamp"].endswith("Z")
     assert len(stream.getvalue().splitlines()) == 1
+
+
+def test_logging_follows_a_replaced_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging(level="INFO")
+    first.close()
+    monkeypatch.setattr(sys, "stderr", second)
+    get_logger("test").error("still.logged")
+    assert json.loads(second.getvalue())["event"] == "still.logged"
