@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from types import TracebackType
 
+from drivers.background import AsyncDevice, BackgroundTask
 from drivers.backoff import Backoff
 from drivers.base import DeviceHealth, Frame, LinkState, PeerProtocolError, SmartResult
 from drivers.camera.protocol import (
@@ -32,7 +31,7 @@ then breaks the protocol) keep backing off, so a broken camera is not hammered."
 _CLOSED = object()
 
 
-class TcpCamera:
+class TcpCamera(AsyncDevice):
     """Receives frames and smart results from one camera, reconnecting with capped backoff.
 
     The link is UP once a valid frame (a heartbeat will do) arrives on a connection and DOWN
@@ -65,35 +64,17 @@ class TcpCamera:
         self._health = HealthTracker(name, "camera")
         self._health.detail("endpoint", f"{host}:{port}")
         self._counts = {"frames": 0, "smart_results": 0, "dropped": 0, "protocol_errors": 0}
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask(f"camera {name}", self._run)
         self._closed = False
 
-    async def __aenter__(self) -> TcpCamera:
-        self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name=f"camera {self.name}"
-            )
+        self._task.start()
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._task.stop()
         self._health.set_state(LinkState.DOWN, reason="closed")
         self._enqueue(_CLOSED)
 

@@ -26,8 +26,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
+from drivers.background import AsyncDevice, BackgroundTask
 from drivers.base import DeviceHealth, Frame, LinkState, PixelFormat, SmartResult
 from drivers.camera.protocol import UNIT_REF_SIZE, Limits, png_dimensions
 from drivers.health import HealthTracker
@@ -53,7 +53,7 @@ class _Seen:
     since: float
 
 
-class FolderCamera:
+class FolderCamera(AsyncDevice):
     """Polls `directory` every `poll_interval` seconds and yields one `Frame` per complete file.
 
     At most `queue_size` frames wait for the consumer; beyond that, files stay in the folder
@@ -82,35 +82,17 @@ class FolderCamera:
         self._health = HealthTracker(name, "camera")
         self._health.detail("directory", str(self.directory))
         self._seen: dict[str, _Seen] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask(f"camera folder {name}", self._run)
         self._closed = False
 
-    async def __aenter__(self) -> FolderCamera:
-        self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name=f"camera folder {self.name}"
-            )
+        self._task.start()
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._task.stop()
         self._health.set_state(LinkState.DOWN, reason="closed")
         self._queue.put_nowait(_CLOSED)
 

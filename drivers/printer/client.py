@@ -16,8 +16,8 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 
+from drivers.background import AsyncDevice, BackgroundTask, wait_until_set
 from drivers.backoff import Backoff
 from drivers.base import (
     DeviceFaultError,
@@ -95,7 +95,7 @@ class _ReportStream:
         return report
 
 
-class TcpPrinter:
+class TcpPrinter(AsyncDevice):
     """`drivers.base.Printer` over TGP/1 (docs/protocols/printer.md).
 
     Use as `async with TcpPrinter(...) as printer:`; the connection is kept in the background.
@@ -132,44 +132,24 @@ class TcpPrinter:
         self._up = asyncio.Event()
         self._status: PrinterStatus | None = None
         self._faults: frozenset[PrinterFault] = frozenset()
-        self._supervisor: asyncio.Task[None] | None = None
+        self._supervisor = BackgroundTask(f"printer {name}", self._supervise)
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    async def __aenter__(self) -> TcpPrinter:
-        self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
     def start(self) -> None:
-        if self._supervisor is None:
-            self._supervisor = asyncio.create_task(self._supervise(), name=f"printer {self.name}")
+        self._supervisor.start()
 
     async def close(self) -> None:
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
-            self._supervisor = None
+        await self._supervisor.stop()
         self._reports.put_nowait(None)
 
     async def wait_until_up(self, timeout: float) -> None:
-        try:
-            async with asyncio.timeout(timeout):
-                await self._up.wait()
-        except TimeoutError:
-            raise DeviceUnavailableError(
-                f"not connected within {timeout} s",
-                device=self.name,
-                hint=f"is the printer at {self._host}:{self._port} on and reachable?",
-            ) from None
+        await wait_until_set(
+            self._up,
+            timeout,
+            device=self.name,
+            hint=f"is the printer at {self._host}:{self._port} on and reachable?",
+        )
 
     # --- drivers.base.Printer -----------------------------------------------------------------
 

@@ -14,12 +14,12 @@ import os
 import socket
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
-from types import TracebackType
 
 import serial
 
+from drivers.background import AsyncDevice, BackgroundTask, wait_until_set
 from drivers.backoff import Backoff
-from drivers.base import DeviceHealth, DeviceUnavailableError, LinkState, ScanEvent
+from drivers.base import DeviceHealth, LinkState, ScanEvent
 from drivers.health import HealthTracker
 from drivers.scanner.protocol import DEFAULT_MAX_LENGTH, ScanData, ScanDecoder
 
@@ -50,7 +50,7 @@ class _ByteSource(ABC):
     async def close(self) -> None: ...
 
 
-class _ScannerBase(ABC):
+class _ScannerBase(AsyncDevice):
     """`drivers.base.Scanner`: the reconnect loop and the decoding, whatever the transport."""
 
     kind = "scanner"
@@ -71,7 +71,7 @@ class _ScannerBase(ABC):
         self._health = HealthTracker(name, self.kind)
         self._scans: asyncio.Queue[ScanEvent | None] = asyncio.Queue()
         self._up = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask(f"scanner {name}", self._supervise)
 
     @property
     @abstractmethod
@@ -80,40 +80,20 @@ class _ScannerBase(ABC):
     @abstractmethod
     async def _open(self) -> _ByteSource: ...
 
-    async def __aenter__(self) -> _ScannerBase:
-        self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._supervise(), name=f"scanner {self.name}")
+        self._task.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
         self._scans.put_nowait(None)
 
     async def wait_until_up(self, timeout: float) -> None:
-        try:
-            async with asyncio.timeout(timeout):
-                await self._up.wait()
-        except TimeoutError:
-            raise DeviceUnavailableError(
-                f"not connected within {timeout} s",
-                device=self.name,
-                hint=f"is the scanner at {self.address} connected?",
-            ) from None
+        await wait_until_set(
+            self._up,
+            timeout,
+            device=self.name,
+            hint=f"is the scanner at {self.address} connected?",
+        )
 
     def scans(self) -> _ScanStream:
         return _ScanStream(self._scans)
