@@ -2,12 +2,17 @@
 
 - Full backups: SQLite's online backup API; `pg_dump` (custom format) for PostgreSQL, taken in
   the same snapshot as the chain head recorded with it.
-- Incremental backups: the audit evidence (entries, checkpoints, keys, e-signatures) appended
-  since the previous backup, as a JSON segment that must link to that backup's chain head.
-- Every backup is verified when made, by restoring it to a scratch location (a scratch file; a
-  scratch PostgreSQL database), verifying the whole chain there, and comparing chain heads: the
-  restored head must equal the recorded one and still be in the live chain. The file's SHA-256
-  is in its manifest, so a corrupted backup is found before it is restored.
+- Incremental backups: every row added or changed since the previous backup, GMP records and
+  audit evidence alike (`ebr.backup_incremental`), as a JSON segment read in one snapshot; its
+  audit entries must link to that backup's chain head. Restore = the full backup, then each
+  incremental in order, applied as upserts.
+- Every manifest records each table's high-water mark and digest (row count, SHA-256 of its
+  canonical rows) taken in the backup's snapshot.
+- Every backup is verified when made, by restoring it (with the chain of backups it continues)
+  to a scratch location (a scratch file; a scratch PostgreSQL database), verifying the whole
+  audit chain there, and comparing the chain head and every table digest with the recorded
+  ones; the head must still be in the live chain. The file's SHA-256 is in its manifest, so a
+  corrupted backup is found before it is restored.
 - Backups, verifications and restores are audited; failures raise an alarm.
 - Nothing younger than the retention period (five years by default) is deleted: `prune` keeps
   it, and the audit tables refuse deletes in the database itself.
@@ -25,23 +30,34 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
-from ebr.audit.bundle import one_snapshot, verify_database
+from ebr.audit.bundle import verify_database
 from ebr.audit.chain import GENESIS, utc_text
-from ebr.audit.models import AuditCheckpoint, AuditEntry, AuditKey, SignatureRow
+from ebr.audit.models import AuditEntry
 from ebr.audit.trail import AuditEvent, AuditTrail
 from ebr.audit.verifier import verify_bundle
+from ebr.backup_incremental import (
+    apply_rows,
+    changed_rows,
+    differing_tables,
+    high_water_marks,
+    snapshot_connection,
+    table_digests,
+)
 from ebr.db import make_engine
 from ebr.errors import StoreError
 
 DEFAULT_RETENTION = timedelta(days=5 * 366)
+SEGMENT_FORMAT = "tracegate-incremental/2"
 MANIFEST_SUFFIX = ".manifest.json"
 
 
@@ -62,6 +78,12 @@ class BackupManifest:
     base_seq: int = 0
     base_hash: str = GENESIS
     """For an incremental: the chain head of the previous backup it continues."""
+    base_file: str = ""
+    """For an incremental: the file of the backup it continues (full or incremental)."""
+    marks: dict[str, int] = field(default_factory=dict)
+    """Each growing table's highest primary key at the backup's snapshot."""
+    digests: dict[str, list[Any]] = field(default_factory=dict)
+    """Each table's [row count, SHA-256 of its canonical rows] at the backup's snapshot."""
 
     @classmethod
     def load(cls, path: Path) -> BackupManifest:
@@ -106,8 +128,10 @@ class Backups:
         dialect = self._engine.dialect.name
         target = self._directory / f"full-{stamp}.{'sqlite' if dialect == 'sqlite' else 'pgdump'}"
         try:
-            head = self._sqlite_backup(target) if dialect == "sqlite" else self._pg_dump(target)
-            manifest = self._write_manifest("full", target, head, (0, GENESIS))
+            head, state = (
+                self._sqlite_backup(target) if dialect == "sqlite" else self._pg_dump(target)
+            )
+            manifest = self._write_manifest("full", target, head, state)
             self.verify(self._manifest_path(target))
         except BackupError as error:
             self._failed("full", error)
@@ -116,29 +140,26 @@ class Backups:
         return manifest
 
     def incremental(self) -> BackupManifest:
-        """The audit evidence since the latest backup, linked to that backup's chain head."""
+        """Every row added or changed since the latest backup, read in one snapshot."""
         previous = self.latest()
         if previous is None:
             raise BackupError("there is no backup to continue", hint="make a full backup first")
-        target = self._directory / f"incr-{self._stamp()}.json"
-        with self._engine.connect() as conn:
-            one_snapshot(conn)
-            segment = {
-                "entries": _rows(conn, AuditEntry, AuditEntry.seq > previous.head_seq),
-                "checkpoints": _rows(
-                    conn, AuditCheckpoint, AuditCheckpoint.entry_seq > previous.head_seq
-                ),
-                "public_keys": _rows(conn, AuditKey, None),
-                "signatures": _rows(conn, SignatureRow, SignatureRow.audit_seq > previous.head_seq),
-            }
-        entries = segment["entries"]
+        target = self._unique(f"incr-{self._stamp()}", ".json")
+        try:
+            with snapshot_connection(self._engine) as conn:
+                rows = changed_rows(conn, previous.marks)
+                state = _State(high_water_marks(conn), table_digests(conn))
+        except StoreError as error:
+            failure = BackupError(f"incremental backup failed: {error.message}", hint=error.hint)
+            self._failed("incremental", failure)
+            raise failure from error
+        entries = rows["audit_entries"]
         head = (previous.head_seq, previous.head_hash)
         if entries:
             head = (int(entries[-1]["seq"]), str(entries[-1]["hash"]))
+        segment = {"format": SEGMENT_FORMAT, "tables": rows}
         _write_atomically(target, json.dumps(segment, ensure_ascii=False).encode("utf-8"))
-        manifest = self._write_manifest(
-            "incremental", target, head, (previous.head_seq, previous.head_hash)
-        )
+        manifest = self._write_manifest("incremental", target, head, state, previous)
         try:
             self.verify(self._manifest_path(target))
         except BackupError as error:
@@ -155,7 +176,8 @@ class Backups:
     # --- verification and restore ---------------------------------------------------------
 
     def verify(self, manifest_path: Path) -> BackupManifest:
-        """Checksum, restore to a scratch location, verify the chain there, compare heads."""
+        """Checksum, restore (with the backups it continues) to a scratch location, verify the
+        chain there, compare the head and every table digest."""
         manifest = BackupManifest.load(manifest_path)
         backup = manifest_path.parent / manifest.file
         if not backup.exists():
@@ -166,16 +188,24 @@ class Backups:
                 hint="do not restore it; make a new full backup and investigate the storage",
             )
         if manifest.kind == "incremental":
-            head = self._verify_segment(backup, manifest)
-        else:
-            with self.restored(manifest_path) as scratch:
-                report = verify_database(scratch)
-                if not report.ok:
+            self._verify_segment(backup, manifest)
+        with self.restored(manifest_path) as scratch:
+            report = verify_database(scratch)
+            if not report.ok:
+                raise BackupError(
+                    f"the restored copy of {backup.name} does not verify: "
+                    + "; ".join(report.lines()[1:-1])
+                )
+            head = _head(scratch)
+            if manifest.digests:
+                with scratch.connect() as conn:
+                    differing = differing_tables(manifest.digests, table_digests(conn))
+                if differing:
                     raise BackupError(
-                        f"the restored copy of {backup.name} does not verify: "
-                        + "; ".join(report.lines()[1:-1])
+                        f"backup {backup.name}: the restored tables {', '.join(differing)} "
+                        "differ from the live database at the backup's moment",
+                        hint="do not rely on this backup; make a new full backup",
                     )
-                head = _head(scratch)
         if head != (manifest.head_seq, manifest.head_hash):
             raise BackupError(
                 f"backup {backup.name}: restored chain head #{head[0]} differs from the "
@@ -185,35 +215,78 @@ class Backups:
         self._audit("backup_verified", backup.name, {"head_seq": manifest.head_seq})
         return manifest
 
+    def backup_chain(self, manifest_path: Path) -> list[tuple[Path, BackupManifest]]:
+        """The full backup and the incrementals leading to `manifest_path`, oldest first, each
+        file present and matching its checksum."""
+        chain: list[tuple[Path, BackupManifest]] = []
+        path = manifest_path
+        while True:
+            if not path.exists():
+                wanted = chain[-1][1].file if chain else manifest_path.name
+                raise BackupError(
+                    f"the backup {path.name.removesuffix(MANIFEST_SUFFIX)} that {wanted} "
+                    "continues is missing",
+                    hint="an incremental restores only on top of every backup before it; "
+                    "make a new full backup",
+                )
+            manifest = BackupManifest.load(path)
+            backup = path.parent / manifest.file
+            if not backup.exists():
+                raise BackupError(f"backup file {backup} is missing")
+            if file_sha256(backup) != manifest.sha256:
+                raise BackupError(
+                    f"backup {backup.name} is corrupted: its SHA-256 differs from the manifest",
+                    hint="do not restore it; make a new full backup and investigate the storage",
+                )
+            chain.append((path, manifest))
+            if manifest.kind == "full":
+                return chain[::-1]
+            if not manifest.base_file or len(chain) > 100_000:
+                raise BackupError(
+                    f"incremental {manifest.file} does not name the backup it continues"
+                )
+            path = path.parent / (manifest.base_file + MANIFEST_SUFFIX)
+
     @contextmanager
     def restored(self, manifest_path: Path) -> Iterator[Engine]:
-        """A full backup restored to a scratch location, removed afterwards."""
-        manifest = BackupManifest.load(manifest_path)
-        backup = manifest_path.parent / manifest.file
-        if manifest.kind != "full":
-            raise BackupError(f"{backup.name} is an incremental; restore its full backup first")
-        if manifest.database == "sqlite":
+        """A backup restored to a scratch location (its full backup, then every incremental up
+        to it), removed afterwards."""
+        chain = self.backup_chain(manifest_path)
+        full_path, full = chain[0]
+        backup = full_path.parent / full.file
+        if full.database == "sqlite":
             with tempfile.TemporaryDirectory(prefix="tracegate-restore-") as scratch:
                 copy = Path(scratch) / "restored.db"
                 shutil.copyfile(backup, copy)
                 engine = make_engine(f"sqlite:///{copy}")
                 try:
+                    _apply_incrementals(engine, chain[1:])
                     yield engine
                 finally:
                     engine.dispose()
             return
         with self._pg_scratch_database(backup) as engine:
+            _apply_incrementals(engine, chain[1:])
             yield engine
 
     def restore_sqlite(self, manifest_path: Path, target: Path, *, reason: str) -> None:
-        """Put a verified SQLite backup in place as `target` (which must not exist)."""
+        """Put a verified SQLite backup (with the incrementals up to it) in place as `target`,
+        which must not exist."""
         manifest = self.verify(manifest_path)
         if target.exists():
             raise BackupError(
                 f"{target} exists; a restore never overwrites a database",
                 hint="restore to a new path and switch the configuration to it",
             )
-        shutil.copyfile(manifest_path.parent / manifest.file, target)
+        chain = self.backup_chain(manifest_path)
+        temporary = target.with_name(target.name + ".restoring")
+        shutil.copyfile(chain[0][0].parent / chain[0][1].file, temporary)
+        engine = make_engine(f"sqlite:///{temporary}")
+        try:
+            _apply_incrementals(engine, chain[1:])
+        finally:
+            engine.dispose()
+        os.replace(temporary, target)
         self._audit(
             "backup_restored",
             manifest.file,
@@ -274,15 +347,20 @@ class Backups:
             coalesce=True,
         )
 
+    def incremental_or_full(self) -> BackupManifest:
+        """An incremental backup, or a full one when there is no backup it could continue
+        (none yet, or only one made before incrementals recorded their high-water marks)."""
+        latest = self.latest()
+        if latest is None or not latest.marks:
+            return self.full()
+        return self.incremental()
+
     def _incremental_job(self) -> None:
-        if self.latest() is None:
-            self.full()
-        else:
-            self.incremental()
+        self.incremental_or_full()
 
     # --- internals ------------------------------------------------------------------------
 
-    def _sqlite_backup(self, target: Path) -> tuple[int, str]:
+    def _sqlite_backup(self, target: Path) -> tuple[tuple[int, str], _State]:
         source_path = self._engine.url.database
         if not source_path:
             raise BackupError("an in-memory SQLite database cannot be backed up")
@@ -298,10 +376,16 @@ class Backups:
         finally:
             destination.close()
             source.close()
+        reader = create_engine(f"sqlite:///{temporary}", poolclass=NullPool)
+        try:
+            with reader.connect() as conn:
+                state = _State(high_water_marks(conn), table_digests(conn))
+        finally:
+            reader.dispose()
         os.replace(temporary, target)
-        return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+        return ((0, GENESIS) if row is None else (int(row[0]), str(row[1]))), state
 
-    def _pg_dump(self, target: Path) -> tuple[int, str]:
+    def _pg_dump(self, target: Path) -> tuple[tuple[int, str], _State]:
         url = self._engine.url
         schema = _pg_schema(url)
         with self._engine.connect() as conn:
@@ -321,9 +405,10 @@ class Backups:
                 ],
                 url,
             )
+            state = _State(high_water_marks(conn), table_digests(conn))
             conn.rollback()
         os.replace(temporary, target)
-        return head
+        return head, state
 
     @contextmanager
     def _pg_scratch_database(self, backup: Path) -> Iterator[Engine]:
@@ -344,8 +429,8 @@ class Backups:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
-    def _verify_segment(self, backup: Path, manifest: BackupManifest) -> tuple[int, str]:
-        segment = json.loads(backup.read_text(encoding="utf-8"))
+    def _verify_segment(self, backup: Path, manifest: BackupManifest) -> None:
+        segment = _bundle_view(_load_segment(backup))
         entries = segment["entries"]
         if entries and (
             entries[0]["seq"] != manifest.base_seq + 1
@@ -360,9 +445,6 @@ class Backups:
             raise BackupError(
                 f"incremental {backup.name} does not verify: " + "; ".join(report.lines()[1:-1])
             )
-        if not entries:
-            return manifest.base_seq, manifest.base_hash
-        return int(entries[-1]["seq"]), str(entries[-1]["hash"])
 
     def _check_in_live_chain(self, manifest: BackupManifest) -> None:
         if manifest.head_seq == 0:
@@ -379,7 +461,12 @@ class Backups:
             )
 
     def _write_manifest(
-        self, kind: str, target: Path, head: tuple[int, str], base: tuple[int, str]
+        self,
+        kind: str,
+        target: Path,
+        head: tuple[int, str],
+        state: _State,
+        base: BackupManifest | None = None,
     ) -> BackupManifest:
         manifest = BackupManifest(
             kind=kind,
@@ -389,8 +476,11 @@ class Backups:
             head_seq=head[0],
             head_hash=head[1],
             created_at=utc_text(self._trail.now()),
-            base_seq=base[0],
-            base_hash=base[1],
+            base_seq=0 if base is None else base.head_seq,
+            base_hash=GENESIS if base is None else base.head_hash,
+            base_file="" if base is None else base.file,
+            marks=state.marks,
+            digests=state.digests,
         )
         _write_atomically(
             self._manifest_path(target), json.dumps(asdict(manifest), indent=1).encode("utf-8")
@@ -399,6 +489,14 @@ class Backups:
 
     def _manifest_path(self, target: Path) -> Path:
         return target.with_name(target.name + MANIFEST_SUFFIX)
+
+    def _unique(self, stem: str, suffix: str) -> Path:
+        target = self._directory / f"{stem}{suffix}"
+        counter = 1
+        while target.exists():
+            target = self._directory / f"{stem}-{counter}{suffix}"
+            counter += 1
+        return target
 
     def _stamp(self) -> str:
         return self._trail.now().astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -422,13 +520,51 @@ class Backups:
         )
 
 
-def _rows(conn: Any, model: type, condition: Any) -> list[dict[str, Any]]:
-    table = model.__table__  # type: ignore[attr-defined]
-    query = select(table)
-    if condition is not None:
-        query = query.where(condition)
-    query = query.order_by(*table.primary_key.columns)
-    return [dict(row) for row in conn.execute(query).mappings()]
+@dataclass(frozen=True, slots=True)
+class _State:
+    marks: dict[str, int]
+    digests: dict[str, list[Any]]
+
+
+def _load_segment(path: Path) -> dict[str, Any]:
+    try:
+        segment = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BackupError(f"incremental {path.name} is not readable JSON: {error}") from error
+    if not isinstance(segment, dict) or segment.get("format") != SEGMENT_FORMAT:
+        raise BackupError(
+            f"incremental {path.name} is not a {SEGMENT_FORMAT} segment",
+            hint="it was made by an older gateway; restore from a full backup",
+        )
+    return segment
+
+
+def _bundle_view(segment: dict[str, Any]) -> dict[str, Any]:
+    """The segment's audit evidence in the shape the offline verifier reads."""
+    rows = segment["tables"]
+    return {
+        "entries": rows.get("audit_entries", []),
+        "checkpoints": rows.get("audit_checkpoints", []),
+        "public_keys": rows.get("audit_keys", []),
+        "signatures": rows.get("e_signatures", []),
+    }
+
+
+def _apply_incrementals(engine: Engine, chain: list[tuple[Path, BackupManifest]]) -> None:
+    for path, manifest in chain:
+        segment = _load_segment(path.parent / manifest.file)
+        try:
+            with engine.begin() as conn:
+                apply_rows(conn, segment["tables"])
+        except StoreError as error:
+            raise BackupError(
+                f"incremental {manifest.file} cannot be applied: {error.message}", hint=error.hint
+            ) from error
+        except SQLAlchemyError as error:
+            raise BackupError(
+                f"incremental {manifest.file} cannot be applied: {error}".splitlines()[0],
+                hint="the backup chain is inconsistent; restore from a full backup",
+            ) from error
 
 
 def _head(engine: Engine) -> tuple[int, str]:

@@ -147,12 +147,9 @@ class Maintenance:
         self._run("backup-full", lambda: _manifest_details(self.backups.full()))
 
     def incremental_backup(self) -> None:
-        def incremental() -> dict[str, Any]:
-            if self.backups.latest() is None:
-                return _manifest_details(self.backups.full())
-            return _manifest_details(self.backups.incremental())
-
-        self._run("backup-incremental", incremental)
+        self._run(
+            "backup-incremental", lambda: _manifest_details(self.backups.incremental_or_full())
+        )
 
     def _run(self, job: str, work: Callable[[], dict[str, Any]]) -> None:
         try:

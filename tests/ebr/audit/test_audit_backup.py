@@ -91,7 +91,7 @@ def test_incrementals_continue_the_chain(trail: AuditTrail, tmp_path: Path) -> N
     assert incremental.head_seq > full.head_seq
     segment_path = directory / incremental.file
     segment = json.loads(segment_path.read_text())
-    segment["entries"][1]["reason"] = "doctored"
+    segment["tables"]["audit_entries"][1]["reason"] = "doctored"
     segment_path.write_text(json.dumps(segment))
     with pytest.raises(BackupError, match="corrupted"):
         backups.verify(_manifest(directory, incremental))
