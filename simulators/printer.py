@@ -18,7 +18,6 @@ import sys
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
 
 from drivers.printer.protocol import (
     VERSION,
@@ -44,6 +43,7 @@ from simulators.faults import (
     faults_from_arguments,
     shut_down,
 )
+from simulators.serving import AsyncServer
 
 _BLOCKING: dict[PrinterFault, NackCode] = {
     PrinterFault.OFFLINE: NackCode.OFFLINE,
@@ -103,7 +103,7 @@ class _Peer:
                 await self.out.write(frame)
 
 
-class PrinterSimulator:
+class PrinterSimulator(AsyncServer):
     """A TGP/1 printer on a TCP port; the newest connection is the controlling one."""
 
     def __init__(
@@ -157,18 +157,6 @@ class PrinterSimulator:
                 await self._printing
         server, self._server = self._server, None
         await shut_down(server, self.injector, self._handlers)
-
-    async def __aenter__(self) -> PrinterSimulator:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # --- what a test or the line simulator drives -----------------------------------------------
 

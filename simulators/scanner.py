@@ -25,6 +25,7 @@ from simulators.faults import (
     faults_from_arguments,
     shut_down,
 )
+from simulators.serving import AsyncServer
 
 DEFAULT_SUFFIX = b"\r\n"
 
@@ -33,7 +34,7 @@ def scan_bytes(text: str, suffix: bytes = DEFAULT_SUFFIX) -> bytes:
     return text.encode("utf-8") + suffix
 
 
-class TcpScannerSimulator:
+class TcpScannerSimulator(AsyncServer):
     def __init__(
         self,
         *,
@@ -56,18 +57,6 @@ class TcpScannerSimulator:
     async def close(self) -> None:
         server, self._server = self._server, None
         await shut_down(server, self.injector, self._handlers)
-
-    async def __aenter__(self) -> TcpScannerSimulator:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @property
     def clients(self) -> int:

@@ -25,7 +25,6 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from types import TracebackType
 from typing import Any, cast
 
 import cv2
@@ -39,6 +38,7 @@ from drivers.camera.protocol import (
     png_dimensions,
 )
 from simulators.faults import FaultInjector, Faults, FaultyWriter, shut_down
+from simulators.serving import AsyncServer
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +143,7 @@ def render_source(
     return source
 
 
-class CameraServer:
+class CameraServer(AsyncServer):
     def __init__(
         self,
         *,
@@ -176,18 +176,6 @@ class CameraServer:
         self._rate_per_min = rate_per_min
         self.sent_frames = 0
         self.triggers = 0
-
-    async def __aenter__(self) -> CameraServer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @property
     def port(self) -> int:
