@@ -10,12 +10,12 @@ out again. The allocator never hands out a code that was allocated before, retur
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ebr.audit.actor import GATEWAY, Actor, trail_for
+from ebr.audit.actor import GATEWAY, Actor, StoreWriter, utc_now
 from ebr.audit.trail import AuditTrail
 from ebr.catalog import BatchContext, load_batch_context
 from ebr.code_states import codes_by_key
@@ -41,11 +41,7 @@ _INSERT_CODE = "INSERT INTO codes (key, pool_id, serial, state, allocation_id, d
 AllocatedCode = IssuedCode
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class CodeAllocator:
+class CodeAllocator(StoreWriter):
     """Hands out codes to a line for a batch; see the module docstring for the guarantees."""
 
     def __init__(
@@ -57,11 +53,8 @@ class CodeAllocator:
         audit: AuditTrail | None = None,
         actor: Actor = GATEWAY,
     ) -> None:
-        self._engine = engine
+        super().__init__(engine, clock=clock, audit=audit, actor=actor)
         self._master_key = master_key
-        self._clock = clock
-        self._audit = trail_for(engine, audit)
-        self._actor = actor
         placeholder = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         self._insert_sql = _INSERT_CODE.format(", ".join([placeholder] * 6))
 

@@ -7,14 +7,12 @@ half-does nothing).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
-from ebr.audit.actor import GATEWAY, Actor, trail_for
-from ebr.audit.trail import AuditTrail
+from ebr.audit.actor import StoreWriter
 from ebr.errors import NotFoundError
 from ebr.models import Allocation, Code, CodeTransition, SerialPool
 from ebr.sql import chunked
@@ -32,20 +30,7 @@ class CodeStatus:
     line_id: str | None
 
 
-class CodeStates:
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        audit: AuditTrail | None = None,
-        actor: Actor = GATEWAY,
-    ) -> None:
-        self._engine = engine
-        self._clock = clock
-        self._audit = trail_for(engine, audit)
-        self._actor = actor
-
+class CodeStates(StoreWriter):
     def mark(self, keys: Sequence[str], new_state: CodeState, *, reason: str | None = None) -> None:
         """Move every code in `keys` to `new_state`, or none of them."""
         with self._engine.begin() as conn:

@@ -11,16 +11,15 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, insert, select
 
-from ebr.audit.actor import GATEWAY, Actor, trail_for
-from ebr.audit.trail import AuditTrail
+from ebr.audit.actor import StoreWriter
 from ebr.catalog import load_product, load_rule
 from ebr.code_states import codes_by_key
 from ebr.errors import NotFoundError, StoreError
@@ -179,20 +178,7 @@ def _json_entries(name: str, text: str) -> Iterator[ImportEntry]:
                     yield ImportEntry(location, product, level, kind, str(item))
 
 
-class CodeImporter:
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        audit: AuditTrail | None = None,
-        actor: Actor = GATEWAY,
-    ) -> None:
-        self._engine = engine
-        self._clock = clock
-        self._audit = trail_for(engine, audit)
-        self._actor = actor
-
+class CodeImporter(StoreWriter):
     def import_file(self, path: Path) -> list[ImportSummary]:
         return self.import_bytes(path.name, path.read_bytes())
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
@@ -51,3 +53,25 @@ def trail_for(engine: Engine, trail: AuditTrail | None) -> AuditTrail:
     entries, only without signed checkpoints until the site key is configured.
     """
     return trail if trail is not None else AuditTrail(engine)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StoreWriter:
+    """A writer of the store: its engine, its clock, and the audit trail it always writes to
+    on behalf of `actor`."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        audit: AuditTrail | None = None,
+        actor: Actor = GATEWAY,
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._audit = trail_for(engine, audit)
+        self._actor = actor
