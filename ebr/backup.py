@@ -178,15 +178,7 @@ class Backups:
     def verify(self, manifest_path: Path) -> BackupManifest:
         """Checksum, restore (with the backups it continues) to a scratch location, verify the
         chain there, compare the head and every table digest."""
-        manifest = BackupManifest.load(manifest_path)
-        backup = manifest_path.parent / manifest.file
-        if not backup.exists():
-            raise BackupError(f"backup file {backup} is missing")
-        if file_sha256(backup) != manifest.sha256:
-            raise BackupError(
-                f"backup {backup.name} is corrupted: its SHA-256 differs from the manifest",
-                hint="do not restore it; make a new full backup and investigate the storage",
-            )
+        manifest, backup = _checked(manifest_path)
         if manifest.kind == "incremental":
             self._verify_segment(backup, manifest)
         with self.restored(manifest_path) as scratch:
@@ -229,15 +221,7 @@ class Backups:
                     hint="an incremental restores only on top of every backup before it; "
                     "make a new full backup",
                 )
-            manifest = BackupManifest.load(path)
-            backup = path.parent / manifest.file
-            if not backup.exists():
-                raise BackupError(f"backup file {backup} is missing")
-            if file_sha256(backup) != manifest.sha256:
-                raise BackupError(
-                    f"backup {backup.name} is corrupted: its SHA-256 differs from the manifest",
-                    hint="do not restore it; make a new full backup and investigate the storage",
-                )
+            manifest, _backup = _checked(path)
             chain.append((path, manifest))
             if manifest.kind == "full":
                 return chain[::-1]
@@ -631,3 +615,17 @@ def _run(command: list[str], url: URL) -> None:
         raise BackupError(
             f"{command[0]} failed ({result.returncode}): {result.stderr.strip()[:500]}"
         )
+
+
+def _checked(manifest_path: Path) -> tuple[BackupManifest, Path]:
+    """A backup's manifest and file, after checking the file is there and intact."""
+    manifest = BackupManifest.load(manifest_path)
+    backup = manifest_path.parent / manifest.file
+    if not backup.exists():
+        raise BackupError(f"backup file {backup} is missing")
+    if file_sha256(backup) != manifest.sha256:
+        raise BackupError(
+            f"backup {backup.name} is corrupted: its SHA-256 differs from the manifest",
+            hint="do not restore it; make a new full backup and investigate the storage",
+        )
+    return manifest, backup

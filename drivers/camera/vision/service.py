@@ -119,26 +119,26 @@ class VisionService:
             assert job.image is not None
             return self.verifier.verify(job.unit_ref, job.image)
         except Exception as error:
-            return VerificationResult(
-                unit_ref=job.unit_ref,
-                verdict=Verdict.REJECT,
-                reason=FailureReason.BAD_IMAGE,
-                detail=f"verification failed: {type(error).__name__}: {error}",
-                expected=None,
-                decoded=None,
-                symbology_id=None,
-                gs1=False,
-                reader=None,
-                grade=None,
+            return _rejection(
+                job.unit_ref,
+                FailureReason.BAD_IMAGE,
+                f"verification failed: {type(error).__name__}: {error}",
             )
 
 
 def _timed_out(unit_ref: str, limit_s: float) -> VerificationResult:
+    return _rejection(
+        unit_ref, FailureReason.NO_READ, f"verification took longer than {limit_s * 1000:.0f} ms"
+    )
+
+
+def _rejection(unit_ref: str, reason: FailureReason, detail: str) -> VerificationResult:
+    """A reject the service decides without a verifier's answer (it failed or came too late)."""
     return VerificationResult(
         unit_ref=unit_ref,
         verdict=Verdict.REJECT,
-        reason=FailureReason.NO_READ,
-        detail=f"verification took longer than {limit_s * 1000:.0f} ms",
+        reason=reason,
+        detail=detail,
         expected=None,
         decoded=None,
         symbology_id=None,
