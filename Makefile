@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 PACKAGES := serialization config drivers ebr simulators gateway
 DEMO_DIR ?= var/demo
 
-.PHONY: demo test venv system-packages services lint typecheck layers pytest bench clean
+.PHONY: demo test venv system-packages services lint typecheck layers pytest bench chaos clean
 
 venv: $(STAMP)
 
@@ -46,6 +46,10 @@ test: venv services lint typecheck layers pytest
 
 bench: venv
 	$(PY) bench/codes.py
+	$(PY) bench/line.py
+
+chaos: venv services
+	TRACEGATE_CHAOS_TRIALS=$${TRACEGATE_CHAOS_TRIALS:-20} $(PY) -m pytest -p no:xdist -s tests/e2e/test_line_crash.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

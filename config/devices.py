@@ -88,10 +88,19 @@ class OpcUaDeviceConfig(_Device):
     )
     tags: dict[str, str] = Field(
         default_factory=dict,
-        description="Tag name → NodeId, e.g. unit_trigger: ns=2;s=Line.Trigger.",
+        description="Tag name → NodeId, e.g. unit_trigger: ns=2;s=Line.Trigger. Names ending "
+        "in _object or _method name an object or a method the gateway calls (the line PLC's "
+        "verdict_object and verdict_method, docs/protocols/line-plc.md), not a value.",
     )
     stale_after_s: Seconds = Field(
         default=2.0, description="A subscription silent this long reports its tags stale."
+    )
+    publishing_interval_ms: float = Field(
+        default=100.0,
+        ge=1,
+        le=60_000,
+        description="How often the server sends changes and events. A line PLC's unit "
+        "triggers wait up to this long: keep it a small part of the verdict deadline (10 ms).",
     )
 
     @field_validator("endpoint")

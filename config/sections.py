@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -141,6 +141,62 @@ class CodeBufferConfig(StrictModel):
         return value
 
 
+class LineRuntimeConfig(StrictModel):
+    """How the gateway runs the line: time limits of the unit pipeline, aggregation, checks.
+
+    The verdict deadline is the conveyor travel from the trigger sensor to the reject gate,
+    less a safety margin: a verdict that cannot reach the PLC by then is a reject.
+    """
+
+    verdict_deadline_ms: float = Field(
+        default=250.0,
+        gt=0,
+        description="Time from the unit trigger by which the PLC must have the verdict.",
+    )
+    reject_confirm_ms: float = Field(
+        default=1500.0,
+        gt=0,
+        description="Time from the trigger by which the bin sensor must confirm a reject; "
+        "a missed confirmation stops the line.",
+    )
+    case_mode: Literal["plc-count", "case-camera"] = Field(
+        default="plc-count",
+        description="plc-count: the PLC's case-complete signal takes the last N accepted "
+        "units; case-camera: the case camera reads the unit codes in the case.",
+    )
+    units_per_case: int | None = Field(
+        default=None,
+        ge=1,
+        description="Units in a full case; default: the product's case-level quantity.",
+    )
+    cases_per_pallet: int | None = Field(
+        default=None,
+        ge=1,
+        description="Cases on a full pallet; default: the product's pallet-level quantity.",
+    )
+    challenge_after_stop_s: float = Field(
+        default=1800.0,
+        gt=0,
+        description="A stop longer than this requires a new vision challenge.",
+    )
+    reconcile_every_s: float = Field(
+        default=1.0, gt=0, description="Period of the live reconciliation check."
+    )
+    serial_pool_low: int = Field(
+        default=100,
+        ge=0,
+        description="Alarm when fewer codes than this are ready for the line.",
+    )
+    clearance_checklist: list[Text] = Field(
+        default_factory=lambda: [
+            "previous batch's materials, labels and cartons removed",
+            "printer and camera cleaned; no codes of another batch on the line",
+            "correct product, lot and expiry loaded on the printer",
+        ],
+        description="Items the operator confirms at line clearance.",
+    )
+
+
 class LineConfig(StrictModel):
     """A packaging line: the products it may run and the devices it is built of."""
 
@@ -151,6 +207,10 @@ class LineConfig(StrictModel):
     )
     code_buffer: CodeBufferConfig = Field(
         default_factory=CodeBufferConfig, description="Codes allocated ahead of printing."
+    )
+    runtime: LineRuntimeConfig = Field(
+        default_factory=LineRuntimeConfig,
+        description="Time limits, aggregation and checks of the line runtime.",
     )
     devices: list[DeviceConfig] = Field(
         default_factory=list,

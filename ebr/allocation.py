@@ -24,6 +24,7 @@ from ebr.models import Allocation, Code, SerialPool
 from ebr.sql import insert_returning_id
 from serialization.codes import SchemeName
 from serialization.coding import CodeFactory, IssuedCode
+from serialization.lifecycle import BatchPhase
 from serialization.rules import PackagingLevel, SerialGenerator, SerialSpec
 from serialization.serials import (
     DIGITS,
@@ -39,6 +40,20 @@ _INSERT_CODE = "INSERT INTO codes (key, pool_id, serial, state, allocation_id, d
 
 
 AllocatedCode = IssuedCode
+
+ALLOCATING_PHASES = frozenset(
+    {
+        "open",
+        BatchPhase.DOWNLOADED,
+        BatchPhase.CLEARANCE,
+        BatchPhase.CHALLENGE,
+        BatchPhase.RUNNING,
+        BatchPhase.HELD,
+        BatchPhase.COMPLETING,
+    }
+)
+"""Phases in which a batch may receive codes ("open": batches created before the lifecycle);
+Completing still packs the last partial case and pallet."""
 
 
 class CodeAllocator(StoreWriter):
@@ -71,11 +86,11 @@ class CodeAllocator(StoreWriter):
                     f"not on {line_id!r}",
                     hint="allocate on the batch's own line",
                 )
-            if context.status not in ("open", "running"):
+            if context.status not in ALLOCATING_PHASES:
                 raise AllocationError(
                     f"batch {batch_id} ({context.lot}) is {context.status}; codes are allocated "
-                    "only to an open or running batch",
-                    hint="create or reopen the batch first",
+                    "only to a batch that is not yet completed",
+                    hint="create a new batch for more production",
                 )
             factory = CodeFactory(context.rule, context.product, context.lot_data)
             allocation_id = insert_returning_id(

@@ -3,8 +3,11 @@ digest of every table to prove a restore equals the live database at the backup'
 
 GMP rows are never deleted (migration 0003), so what changed since backup B is:
 - in growing tables, the rows whose integer key is above B's high-water mark;
-- in `codes`, also the codes named by state changes above B's `code_transitions` mark and the
-  codes handed to allocations above B's `allocations` mark (imported codes change that way);
+- in `codes`, also the codes named by state changes above B's `code_transitions` mark, the
+  codes handed to allocations above B's `allocations` mark (imported codes change that way),
+  and every code of a batch with production journal events above B's `journal_events` mark
+  (packing moves `codes.parent_id` without a state change; the aggregation rules keep a
+  parent and its children in one batch);
 - every other table (master data, pools, batches, users, keys) is small and copied whole.
 Nothing is added to the allocation path: no triggers, no extra columns.
 """
@@ -50,6 +53,7 @@ GROWING = frozenset(
         "audit_checkpoints",
         "e_signatures",
         "clock_readings",
+        "journal_events",
     }
 )
 """Tables whose rows are only ever added (codes also change state; see `changed_rows`)."""
@@ -61,6 +65,7 @@ INSERT_ONLY = frozenset(
         "audit_keys",
         "e_signatures",
         "clock_readings",
+        "journal_events",
     }
 )
 """Tables whose triggers refuse UPDATE: applied as inserts that skip rows already present."""
@@ -68,6 +73,9 @@ REPLACED_PER_PRODUCT = "product_levels"
 """The only table whose rows are deleted (a product's levels are replaced as a whole)."""
 
 Rows = dict[str, list[dict[str, Any]]]
+
+ADDED_LATER = {"journal_events": 0}
+"""Growing tables newer than some base backups: such a backup was made while they were empty."""
 
 
 def tables() -> list[Table]:
@@ -125,6 +133,7 @@ def high_water_marks(conn: Connection) -> dict[str, int]:
 
 def changed_rows(conn: Connection, marks: dict[str, int]) -> Rows:
     """Every row added or changed since the backup whose high-water marks are `marks`."""
+    marks = {**ADDED_LATER, **marks}
     missing = sorted(GROWING - marks.keys())
     if missing:
         raise StoreError(
@@ -136,6 +145,8 @@ def changed_rows(conn: Connection, marks: dict[str, int]) -> Rows:
         query = select(table)
         if table.name == "codes":
             transitions = Base.metadata.tables["code_transitions"]
+            allocations = Base.metadata.tables["allocations"]
+            journal = Base.metadata.tables["journal_events"]
             query = query.where(
                 or_(
                     table.c.id > marks["codes"],
@@ -145,6 +156,15 @@ def changed_rows(conn: Connection, marks: dict[str, int]) -> Rows:
                         )
                     ),
                     table.c.allocation_id > marks["allocations"],
+                    table.c.allocation_id.in_(
+                        select(allocations.c.id).where(
+                            allocations.c.batch_id.in_(
+                                select(journal.c.batch_id).where(
+                                    journal.c.id > marks["journal_events"]
+                                )
+                            )
+                        )
+                    ),
                 )
             )
         elif table.name in GROWING:

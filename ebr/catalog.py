@@ -19,6 +19,7 @@ from ebr.errors import NotFoundError, StoreError
 from ebr.models import Batch, CodingRuleRow, Line, Product, ProductLevel, Site
 from ebr.sql import insert_returning_id
 from serialization.coding import CodeFactory
+from serialization.lifecycle import BatchPhase
 from serialization.rules import (
     CodingRule,
     LotData,
@@ -31,7 +32,7 @@ from serialization.rules import (
 )
 from serialization.serials import tweak_for
 
-BATCH_STATUSES = ("open", "running", "closed")
+BATCH_STATUSES = tuple(phase.value for phase in BatchPhase)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +269,7 @@ def create_batch(
                 expiry=expiry,
                 production_date=production_date,
                 planned_quantity=planned_quantity,
-                status="open",
+                status=BatchPhase.DOWNLOADED.value,
                 created_at=clock(),
             ),
         )
@@ -279,7 +280,7 @@ def create_batch(
             "expiry": expiry,
             "production_date": production_date,
             "planned_quantity": planned_quantity,
-            "status": "open",
+            "status": BatchPhase.DOWNLOADED.value,
         }
         trail_for(engine, audit).record(
             conn, [actor.event("batch.created", "batch", batch_id, action="create", new=created)]

@@ -1,4 +1,4 @@
-"""Tables of the store. Current-state tables; the production journal comes with the line runtime.
+"""Tables of the store: current-state tables, the state-change log and the production journal.
 
 `codes.key` is the identity that must never repeat (R-CODE-1): a UNIQUE constraint in the
 database, not an application check, is what guarantees it, on SQLite and PostgreSQL alike.
@@ -183,6 +183,8 @@ class Code(Base):
     allocation_id: Mapped[int | None] = mapped_column(ForeignKey("allocations.id"))
     data: Mapped[str | None] = mapped_column(String(200))
     """The payload as printed, fixed at allocation (lot and expiry come from the batch)."""
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id"), index=True)
+    """The aggregate (case, pallet) the code is packed in now; derived from the journal."""
 
 
 class CodeTransition(Base):
@@ -196,6 +198,28 @@ class CodeTransition(Base):
     to_state: Mapped[int] = mapped_column(SmallInteger)
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class JournalEventRow(Base):
+    """One production event of a batch, hash-chained per batch (`ebr.journal`).
+
+    Append-only: migration 0004 makes the database refuse UPDATE and DELETE. `data` is stored
+    as the canonical JSON that is hashed.
+    """
+
+    __tablename__ = "journal_events"
+    __table_args__ = (UniqueConstraint("batch_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(40))
+    unit_ref: Mapped[str | None] = mapped_column(String(40))
+    code_key: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 # Tables defined in their own modules, imported here so that Base.metadata holds every table.

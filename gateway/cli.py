@@ -14,6 +14,7 @@ from gateway.commands import (
     demo,
     devices,
     keys,
+    run,
     simulate,
     users,
     vision,
@@ -31,7 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (check_config, codes, keys, db, demo, vision, audit, users, devices, simulate):
+    for module in (
+        check_config,
+        codes,
+        keys,
+        db,
+        demo,
+        run,
+        vision,
+        audit,
+        users,
+        devices,
+        simulate,
+    ):
         module.add_parser(commands)
     return parser
 

@@ -122,6 +122,7 @@ def _opcua_settings(
         trusted_server_certificates=tuple(base_dir / name for name in device.trusted_certificates),
         tags=dict(device.tags),
         stale_after_s=device.stale_after_s,
+        publishing_interval_ms=device.publishing_interval_ms,
     )
 
 
@@ -253,11 +254,15 @@ async def _check_one(
     return result(health.state, _where(config), latency, None)
 
 
+NOT_VALUES = ("_object", "_method")
+"""OPC UA tags that name an object or a method the gateway calls, not a value to read."""
+
+
 async def _read_tags(device: Device, config: DeviceConfig) -> str | None:
     """Read every configured tag once; a tag the device does not answer is a problem."""
     names: Sequence[str] = ()
     if isinstance(config, OpcUaDeviceConfig):
-        names = list(config.tags)
+        names = [name for name in config.tags if not name.endswith(NOT_VALUES)]
     elif isinstance(config, ModbusTcpDeviceConfig | ModbusRtuDeviceConfig):
         names = [tag.name for tag in config.tags]
     if not names or not isinstance(device, OpcUaClient | ModbusTagSource):

@@ -6,9 +6,17 @@ printer simulator prints is photographed by the camera of the same level (unit-p
 unit-camera, case-printer → case-camera), so the camera renders exactly what landed on the
 unit — a smudge, wrong data or a blank unit included.
 
-`defects` is the fraction of units with a defect: half of it are print defects (skip, smudge,
-wrong data in equal parts), half camera defects (position, rotation, perspective, blur, noise,
-low contrast, uneven light, damaged modules).
+What goes wrong is set per unit by `SimulationOptions`: print defects (skip, smudge, wrong data
+in equal parts; each one makes the unit rejectable), camera faults (the camera loses the unit:
+no frame, or a black frame) and image defects (position, rotation, perspective, blur, noise,
+low contrast, uneven light, damaged modules; such a code may still read). `defects` alone is
+split half print defects, half image defects. The `ledger()` tells a test, per unit, what was
+sent, what was printed, which fault was injected and what the PLC's reject gate did, so a line
+runtime can be checked against the truth (`docs/simulators.md`).
+
+The PLC's gate is fail-safe: a unit without an ACCEPT verdict (`Line.Conveyor.SetVerdict`) by
+the time it reaches the gate is rejected. With `autostart` the simulation resets and starts the
+line itself; without, the gateway commands it over OPC UA.
 
 A serial device (Modbus RTU, a serial scanner) is simulated on a pseudo-terminal, linked from
 its configured `serial_port` when nothing is there yet; an existing port is left alone.
@@ -18,8 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import random
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -42,11 +53,12 @@ from config.sections import LineConfig
 from drivers.base import PixelFormat
 from simulators.camera.render import DefectKind, DefectSpec, RenderError, defects_for, render
 from simulators.camera.server import CameraServer, SourceImage
+from simulators.line_plc.line import GateOutcome
 from simulators.line_plc.line import LineConfig as PlcLineConfig
 from simulators.line_plc.packml import Command, State
 from simulators.line_plc.server import LinePlcServer
 from simulators.modbus_device import ModbusDeviceSimulator, PtyLink, points_from_data
-from simulators.printer import PrintedUnit, PrinterSimulator, PrintFaults
+from simulators.printer import PrintDefect, PrintedUnit, PrinterSimulator, PrintFaults
 from simulators.scanner import PtyScannerSimulator, TcpScannerSimulator
 
 CAMERA_DEFECTS = tuple(
@@ -56,8 +68,57 @@ CAMERA_DEFECTS = tuple(
 )
 """What goes wrong in the camera's picture; what goes wrong on the unit is the printer's."""
 T = TypeVar("T")
-SMUDGE_RADIUS = 0.25
-"""Ink smear over a smudged print, as a fraction of the symbol side."""
+SMUDGE_RADIUS = 0.6
+"""Ink smear over a smudged print, as a fraction of the symbol side: large enough that the
+verifier rejects every smudged print (measured in tests/gateway/test_simulation_smudge.py)."""
+PRINT_DELAY_S = 0.001
+"""From a unit's data arriving to its print: the photocell is right after the trigger sensor."""
+
+
+class CameraFault(StrEnum):
+    LOST_TRIGGER = "lost_trigger"
+    """The camera missed the unit: no frame at all."""
+    BLACK_FRAME = "black_frame"
+    """A frame is sent, but black (lamp or exposure failure): nothing can be read."""
+    OFFLINE = "offline"
+    """The camera was offline (`set_camera_offline`) when the unit passed."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRecord:
+    """The truth about one unit, for checking what a line runtime concluded."""
+
+    unit_ref: str
+    sent_payload: str | None
+    """What the gateway sent the printer; None when it sent nothing for this unit."""
+    printed_payload: str | None
+    """What landed on the unit; None when skipped or never printed."""
+    print_defect: PrintDefect | None
+    camera_fault: CameraFault | None
+    image_defect: DefectKind | None
+    gate: GateOutcome | None
+    """What the PLC's reject gate did; None while the unit is on the conveyor (or for levels
+    without a gate)."""
+
+    @property
+    def defective(self) -> bool:
+        """A print defect or a camera fault: a correct runtime must reject this unit."""
+        return self.print_defect is not None or self.camera_fault is not None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "unit_ref": self.unit_ref,
+            "sent_payload": self.sent_payload,
+            "printed_payload": self.printed_payload,
+            "print_defect": _value(self.print_defect),
+            "camera_fault": _value(self.camera_fault),
+            "image_defect": _value(self.image_defect),
+            "gate": _value(self.gate),
+        }
+
+
+def _value(member: StrEnum | None) -> str | None:
+    return None if member is None else member.value
 
 
 class SimulationError(ValueError):
@@ -81,16 +142,69 @@ class Listening:
 class SimulationOptions:
     rate_upm: float = 120.0
     defects: float = 0.0
+    """Fraction of units with a defect: half print defects, half image defects (used for each
+    kind not given explicitly)."""
     frame_size: tuple[int, int] = (640, 480)
     seed: int | None = None
+    print_defects: float | None = None
+    """Fraction of units printed wrong: skip, smudge and wrong data in equal parts."""
+    camera_faults: float | None = None
+    """Fraction of units the camera loses: no frame or a black frame, half each."""
+    image_defects: float | None = None
+    """Fraction of frames with a picture defect (blur, rotation, …); the code may still read."""
+    gate_distance: int = 4
+    """Unit pitches from the trigger sensor to the reject gate."""
+    missed_rejects: float = 0.0
+    """Fraction of gate firings that miss the unit."""
+    units_per_case: int = 10
+    cases_per_pallet: int = 8
+    fail_safe: bool = True
+    """The PLC rejects every unit without an ACCEPT verdict."""
+    autostart: bool = True
+    """Reset and start the line at once; False leaves it Stopped for the gateway to start."""
 
     def __post_init__(self) -> None:
         if not self.rate_upm > 0:
             raise SimulationError(f"rate {self.rate_upm} units/min must be positive")
-        if not 0.0 <= self.defects <= 1.0:
-            raise SimulationError(
-                f"defects {self.defects} is not a fraction", hint="use 0 .. 1, e.g. 0.05"
-            )
+        fractions = {
+            "defects": self.defects,
+            "print_defects": self.print_defects,
+            "camera_faults": self.camera_faults,
+            "image_defects": self.image_defects,
+            "missed_rejects": self.missed_rejects,
+        }
+        for name, value in fractions.items():
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise SimulationError(
+                    f"{name} {value} is not a fraction", hint="use 0 .. 1, e.g. 0.05"
+                )
+        try:
+            self.plc_line()
+        except ValueError as error:
+            raise SimulationError(str(error), hint="check the line options") from error
+
+    @property
+    def print_defect_rate(self) -> float:
+        return self.defects / 2 if self.print_defects is None else self.print_defects
+
+    @property
+    def image_defect_rate(self) -> float:
+        return self.defects / 2 if self.image_defects is None else self.image_defects
+
+    @property
+    def camera_fault_rate(self) -> float:
+        return self.camera_faults or 0.0
+
+    def plc_line(self) -> PlcLineConfig:
+        return PlcLineConfig(
+            rate_upm=self.rate_upm,
+            gate_distance=self.gate_distance,
+            units_per_case=self.units_per_case,
+            cases_per_pallet=self.cases_per_pallet,
+            missed_reject_rate=self.missed_rejects,
+            fail_safe=self.fail_safe,
+            seed=self.seed,
+        )
 
 
 class UnitPhotographer:
@@ -98,19 +212,29 @@ class UnitPhotographer:
 
     def __init__(self, options: SimulationOptions) -> None:
         self._size = options.frame_size
-        self._camera_defects = options.defects / 2
+        self._image_defects = options.image_defect_rate
         self._rng = np.random.default_rng(options.seed)
         self.printed: dict[str, PrintedUnit] = {}
+        self.image_defects: dict[str, DefectKind] = {}
+        """Unit reference → the picture defect its frame was given."""
+        self._black: set[str] = set()
 
-    def remember(self, unit: PrintedUnit) -> None:
+    def remember(self, unit: PrintedUnit, *, black: bool = False) -> None:
         self.printed[unit.unit_ref] = unit
+        if black:
+            self._black.add(unit.unit_ref)
 
     def frame(self, unit_ref: str, payload: str | None) -> SourceImage:
+        width, height = self._size
         unit = self.printed.pop(unit_ref, None)
+        if unit_ref in self._black:
+            self._black.discard(unit_ref)
+            return SourceImage(width, height, PixelFormat.MONO8, bytes(width * height))
         spec = DefectSpec()
-        if self._camera_defects and self._rng.random() < self._camera_defects:
+        if self._image_defects and self._rng.random() < self._image_defects:
             kind = CAMERA_DEFECTS[int(self._rng.integers(len(CAMERA_DEFECTS)))]
             spec = defects_for(kind, self._rng)
+            self.image_defects[unit_ref] = kind
         data = payload or unit_ref
         if unit is not None:
             data = unit.payload or unit.sent_payload
@@ -120,11 +244,10 @@ class UnitPhotographer:
                 smudge=SMUDGE_RADIUS if unit.smudged else spec.smudge,
             )
         image = self._render(data, spec)
-        width, height = self._size
         return SourceImage(width, height, PixelFormat.MONO8, image.tobytes())
 
-    def png(self, unit: PrintedUnit) -> bytes:
-        self.remember(unit)
+    def png(self, unit: PrintedUnit, *, black: bool = False) -> bytes:
+        self.remember(unit, black=black)
         image = np.frombuffer(self.frame(unit.unit_ref, None).data, np.uint8)
         ok, encoded = cv2.imencode(".png", image.reshape(self._size[1], self._size[0]))
         assert ok, "OpenCV encodes a grayscale image as PNG"
@@ -166,6 +289,10 @@ class LineSimulation:
         self.serial_scanners: dict[str, PtyScannerSimulator] = {}
         self._photographers: dict[str, UnitPhotographer] = {}
         self._folders: dict[str, Path] = {}
+        self._prints: dict[str, dict[str, PrintedUnit]] = {}
+        self._camera_faults: dict[str, dict[str, CameraFault]] = {}
+        seed = self.options.seed
+        self._fault_rng = random.Random(None if seed is None else seed + 7919)  # noqa: S311
         self._state = _Running()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -178,6 +305,77 @@ class LineSimulation:
         """Devices with no simulator here (a serial port that exists, secured OPC UA), with
         the reason."""
         return self._state.skipped
+
+    # --- the truth, for tests -------------------------------------------------------------------
+
+    def ledger(self, level: str = "unit") -> dict[str, UnitRecord]:
+        """Every unit of `level` the PLC triggered or a printer printed, by unit reference.
+
+        For the unit level the references are the PLC's (as strings), in trigger order.
+        """
+        printed = self._prints.get(level, {})
+        faults = self._camera_faults.get(level, {})
+        photographer = self._photographers.get(level)
+        image_defects = {} if photographer is None else photographer.image_defects
+        outcomes = self.plc.line.outcomes if self.plc is not None and level == "unit" else {}
+        triggered = self.plc.line.counters.total if self.plc is not None and level == "unit" else 0
+        refs = [str(ref) for ref in range(1, triggered + 1)]
+        refs += [ref for ref in printed if not (ref.isdigit() and 1 <= int(ref) <= triggered)]
+        ledger: dict[str, UnitRecord] = {}
+        for ref in refs:
+            unit = printed.get(ref)
+            outcome = outcomes.get(int(ref)) if ref.isdigit() else None
+            ledger[ref] = UnitRecord(
+                unit_ref=ref,
+                sent_payload=None if unit is None else unit.sent_payload,
+                printed_payload=None if unit is None else unit.payload,
+                print_defect=None if unit is None else unit.defect,
+                camera_fault=faults.get(ref),
+                image_defect=image_defects.get(ref),
+                gate=None if outcome is None else outcome.gate,
+            )
+        return ledger
+
+    def defective(self, unit_ref: str, level: str = "unit") -> bool:
+        """The unit got a print defect or a camera fault: a correct runtime rejects it."""
+        unit = self._prints.get(level, {}).get(unit_ref)
+        return (unit is not None and unit.defect is not None) or (
+            unit_ref in self._camera_faults.get(level, {})
+        )
+
+    def write_ledger(self, path: Path, level: str = "unit") -> None:
+        """The ledger as JSON: an object of unit reference → record (written atomically)."""
+        records = {ref: record.to_dict() for ref, record in self.ledger(level).items()}
+        staging = path.with_name(f".{path.name}.part")
+        staging.write_text(json.dumps(records, indent=1), encoding="utf-8")
+        staging.replace(path)
+
+    # --- fault hooks --------------------------------------------------------------------------
+
+    async def disconnect_printer(self, device_id: str) -> int:
+        """Drop the printer's connection as a pulled cable would; it accepts the next one.
+
+        What was queued on the dropped connection is lost. Returns the connections dropped.
+        """
+        printer = self._device(self.printers, device_id)
+        dropped = printer.injector.disconnect_all()
+        await asyncio.sleep(0)
+        return dropped
+
+    def set_camera_offline(self, device_id: str, offline: bool) -> None:
+        """Power a camera off (connections drop, none accepted, no frames) or back on."""
+        self._device(self.cameras, device_id).set_offline(offline)
+
+    def _device(self, simulators: dict[str, T], device_id: str) -> T:
+        found = simulators.get(device_id)
+        if found is None:
+            raise SimulationError(
+                f"no simulated device {device_id!r} of that kind",
+                hint=f"simulated here: {', '.join(sorted(simulators)) or 'none'}",
+            )
+        return found
+
+    # --- life cycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> LineSimulation:
         await self.start()
@@ -303,23 +501,22 @@ class LineSimulation:
             )
             return
         host, port = _opc_address(device)
-        plc = LinePlcServer(
-            host=host, port=port, line=PlcLineConfig(rate_upm=self.options.rate_upm)
-        )
+        plc = LinePlcServer(host=host, port=port, line=self.options.plc_line())
         await _listen_or_explain(device, plc.start())
         self._state.closers.append(plc.stop)
         self.plc = plc
-        self._spawn(_run_line(plc))
+        if self.options.autostart:
+            self._spawn(_run_line(plc))
         self._listen(device, plc.endpoint)
 
     async def _start_printer(self, device: PrinterTcpDeviceConfig) -> None:
-        share = self.options.defects / 6
+        share = self.options.print_defect_rate / 3
         level = _level(device.role)
         printer = PrinterSimulator(
             host=device.host,
             port=device.port,
             jobs={device.job: device.job_fields},
-            print_interval=60.0 / self.options.rate_upm,
+            print_interval=PRINT_DELAY_S,
             print_faults=PrintFaults(skip=share, smudge=share, wrong_data=share),
             on_print=lambda unit: self._printed(level, unit),
             seed=self.options.seed,
@@ -350,17 +547,32 @@ class LineSimulation:
 
     def _printed(self, level: str, unit: PrintedUnit) -> None:
         """The printer simulator's `on_print`: hand the unit to the camera of its level."""
+        self._prints.setdefault(level, {})[unit.unit_ref] = unit
         photographer = self._photographers.get(level)
         if photographer is None:
             return
+        camera = next((c for d, c in self.cameras.items() if _level(self._role(d)) == level), None)
+        fault = self._camera_fault(camera)
+        if fault is not None:
+            self._camera_faults.setdefault(level, {})[unit.unit_ref] = fault
+        if fault in (CameraFault.LOST_TRIGGER, CameraFault.OFFLINE):
+            return
+        black = fault is CameraFault.BLACK_FRAME
         folder = self._folders.get(level)
         if folder is not None:
-            self._spawn(_drop_file(folder, unit, photographer))
+            self._spawn(_drop_file(folder, unit, photographer, black=black))
             return
-        photographer.remember(unit)
-        camera = next((c for d, c in self.cameras.items() if _level(self._role(d)) == level), None)
+        photographer.remember(unit, black=black)
         if camera is not None:
             self._spawn(camera.trigger(unit.unit_ref, unit.payload))
+
+    def _camera_fault(self, camera: CameraServer | None) -> CameraFault | None:
+        if camera is not None and camera.offline:
+            return CameraFault.OFFLINE
+        rate = self.options.camera_fault_rate
+        if not rate or self._fault_rng.random() >= rate:
+            return None
+        return self._fault_rng.choice((CameraFault.LOST_TRIGGER, CameraFault.BLACK_FRAME))
 
     def _role(self, device_id: str) -> str:
         return next(d.role for d in self.line.devices if d.id == device_id)
@@ -412,8 +624,10 @@ async def _run_line(plc: LinePlcServer) -> None:
         plc.command(Command.START)
 
 
-async def _drop_file(folder: Path, unit: PrintedUnit, photographer: UnitPhotographer) -> None:
-    data = photographer.png(unit)
+async def _drop_file(
+    folder: Path, unit: PrintedUnit, photographer: UnitPhotographer, *, black: bool = False
+) -> None:
+    data = photographer.png(unit, black=black)
     staging = folder / f".{unit.unit_ref}.png.part"
     await asyncio.to_thread(staging.write_bytes, data)
     await asyncio.to_thread(staging.rename, folder / f"{unit.unit_ref}.png")

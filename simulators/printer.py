@@ -18,6 +18,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from drivers.printer.protocol import (
     VERSION,
@@ -53,6 +54,12 @@ _BLOCKING: dict[PrinterFault, NackCode] = {
 }
 
 
+class PrintDefect(StrEnum):
+    SKIP = "skip"
+    SMUDGE = "smudge"
+    WRONG_DATA = "wrong_data"
+
+
 @dataclass(frozen=True, slots=True)
 class PrintedUnit:
     """What is on one unit after the printer's pass."""
@@ -69,10 +76,22 @@ class PrintedUnit:
     def wrong_data(self) -> bool:
         return self.payload is not None and self.payload != self.sent_payload
 
+    @property
+    def defect(self) -> PrintDefect | None:
+        if self.payload is None:
+            return PrintDefect.SKIP
+        if self.wrong_data:
+            return PrintDefect.WRONG_DATA
+        return PrintDefect.SMUDGE if self.smudged else None
+
 
 @dataclass
 class PrintFaults:
-    """Per-print probabilities of the faults a real coder shows."""
+    """Per-print probabilities of the faults a real coder shows.
+
+    A unit gets at most one of skip, wrong data and smudge, so their rates add up (to 1 at
+    most); a NACK is rolled first, on its own.
+    """
 
     skip: float = 0.0
     """The printer confirms, but nothing lands on the unit (missed photocell, blocked nozzle)."""
@@ -88,6 +107,11 @@ class PrintFaults:
             rate = getattr(self, name)
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"print fault {name}={rate} is not a probability between 0 and 1")
+        if self.skip + self.smudge + self.wrong_data > 1.0 + 1e-9:
+            raise ValueError(
+                f"print faults skip+smudge+wrong_data = "
+                f"{self.skip + self.smudge + self.wrong_data:g} exceed 1 (one defect per unit)"
+            )
 
 
 @dataclass
@@ -317,17 +341,22 @@ class PrinterSimulator(AsyncServer):
             await peer.send(PrinterServerConnection.nack(item.unit_ref, NackCode.MISSED, text))
             return None
         payload: str | None = item.payload
-        if faults.skip and roll() < faults.skip:
+        smudged = False
+        defects = faults.skip + faults.wrong_data + faults.smudge
+        draw = roll() if defects else 1.0
+        if draw < faults.skip:
             payload = None
-        elif faults.wrong_data and roll() < faults.wrong_data:
+        elif draw < faults.skip + faults.wrong_data:
             payload = self._corrupt(item.payload)
+        elif draw < defects:
+            smudged = True
         unit = PrintedUnit(
             unit_ref=item.unit_ref,
             job=self.job[0] if self.job else "",
             sent_payload=item.payload,
             payload=payload,
             text_lines=item.text_lines,
-            smudged=payload is not None and bool(faults.smudge) and roll() < faults.smudge,
+            smudged=smudged,
         )
         self.printed[item.unit_ref] = unit
         if self.on_print is not None:

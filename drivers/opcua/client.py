@@ -62,6 +62,8 @@ _UA_MODES: dict[SecurityMode, ua.MessageSecurityMode] = {
     SecurityMode.SIGN_AND_ENCRYPT: ua.MessageSecurityMode.SignAndEncrypt,
 }
 SERVER_OBJECT = "i=2253"
+EVENT_QUEUE_SIZE = 1000
+"""Events the server keeps per publish for an `events()` feed: far more than a line makes."""
 
 
 def _cancel_requested() -> bool:
@@ -312,11 +314,13 @@ class OpcUaClient:
                     self._subscription_parameters(), handler
                 )
                 if feed.events:
-                    await subscription.subscribe_events(feed.node_ids[0])
+                    await subscription.subscribe_events(feed.node_ids[0], queuesize=feed.queue_size)
                 else:
                     nodes = [client.get_node(n) for n in feed.node_ids]
                     handles = await subscription.subscribe_data_change(
-                        nodes, sampling_interval=ua.Double(self.settings.publishing_interval_ms)
+                        nodes,
+                        sampling_interval=ua.Double(self.settings.publishing_interval_ms),
+                        queuesize=feed.queue_size,
                     )
                     self._report_refused_items(feed, handles)
         except (OSError, TimeoutError, ConnectionError, UaError) as error:
@@ -390,6 +394,7 @@ class OpcUaClient:
         return ids
 
     async def _feed_items(self, feed: Feed) -> AsyncIterator[Any]:
+        feed.alive_at = time.monotonic()  # attaching: not silent, or it would be attached twice
         self._feeds.add(feed)
         try:
             if self._refused is not None:
@@ -406,16 +411,36 @@ class OpcUaClient:
             self._feeds.discard(feed)
             await self._detach(feed)
 
-    async def subscribe(self, tags: Sequence[str]) -> AsyncIterator[tuple[str, TagValue]]:
+    async def subscribe(
+        self, tags: Sequence[str], *, queue_size: int = 1
+    ) -> AsyncIterator[tuple[str, TagValue]]:
+        """Changes of `tags`; with `queue_size` > 1 the server queues that many changes of each
+        tag between publishes, so rapid changes (a unit trigger) all arrive, in order."""
         if not tags:
             raise UsageError("subscribe needs at least one tag", device=self.name)
-        feed = Feed(node_ids=self._node_ids(tags), tags=tuple(tags))
+        if queue_size < 1:
+            raise UsageError(
+                f"queue_size {queue_size} must be at least 1",
+                device=self.name,
+                hint="1 keeps only the newest value; use e.g. 64 for a unit trigger",
+            )
+        feed = Feed(node_ids=self._node_ids(tags), tags=tuple(tags), queue_size=queue_size)
         async for item in self._feed_items(feed):
             yield item
 
-    async def events(self, source: str = SERVER_OBJECT) -> AsyncIterator[OpcUaEvent]:
-        """Events notified by `source` (by default the Server object, which sees them all)."""
-        feed = Feed(node_ids=self._node_ids([source]), tags=(source,), events=True)
+    async def events(
+        self, source: str = SERVER_OBJECT, *, queue_size: int = EVENT_QUEUE_SIZE
+    ) -> AsyncIterator[OpcUaEvent]:
+        """Events notified by `source` (by default the Server object, which sees them all).
+
+        The server keeps up to `queue_size` events between two publishes, so none is lost
+        when many happen within one publishing interval.
+        """
+        if queue_size < 1:
+            raise UsageError(f"queue_size {queue_size} must be at least 1", device=self.name)
+        feed = Feed(
+            node_ids=self._node_ids([source]), tags=(source,), events=True, queue_size=queue_size
+        )
         async for item in self._feed_items(feed):
             yield item
 

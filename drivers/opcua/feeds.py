@@ -47,6 +47,9 @@ class Feed:
     node_ids: tuple[str, ...]
     tags: tuple[str, ...]
     events: bool = False
+    queue_size: int = 1
+    """The monitored item's queue on the server: values (or events) it keeps between two
+    publishes; 1 keeps only the newest value."""
     queue: asyncio.Queue[Any] = field(default_factory=lambda: asyncio.Queue(_FEED_QUEUE_BOUND))
     last: dict[str, TagValue] = field(default_factory=dict)
     subscription: Any = None

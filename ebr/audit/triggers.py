@@ -15,6 +15,8 @@ APPEND_ONLY_TABLES = (
     "audit_keys",
     "e_signatures",
     "clock_readings",
+    "code_transitions",
+    "journal_events",
 )
 NEVER_DELETED_TABLES = ("users",)
 

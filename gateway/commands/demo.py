@@ -1,8 +1,9 @@
-"""`tracegate demo`: the core on a demo site — allocate a batch of codes per scheme, print them.
+"""`tracegate demo`: a whole simulated line running a batch, on a demo site and SQLite.
 
-Until the line runtime exists, this is what `make demo` shows: a site file, a SQLite store, a
-serial key, codes issued by the (simulated) NMPA platform imported, and for every product a
-batch whose codes are durable as Allocated before they are printed here.
+First the codes of every scheme are shown (a site file, a SQLite store, a serial key, codes
+issued by the simulated NMPA platform imported, each batch's codes durable as Allocated before
+they are printed here); then, unless `--codes-only`, the simulated line runs a batch of the GS1
+product through the gateway's line runtime (`gateway/commands/demo_line.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ebr.imports import CodeImporter
 from ebr.models import Code
 from gateway.codes_output import OutputFormat, formatter
 from gateway.commands.common import load_config
+from gateway.commands.demo_line import DEMO_PRODUCT, run_line_demo
 from gateway.commands.keys import write_new_key
 from gateway.site_store import SiteStore, open_site_store
 from serialization.codes import SchemeName
@@ -33,10 +35,27 @@ SITE_FILE = "site.yaml"
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
-        "demo", help="run the demo site: allocate and print a batch of codes for every scheme"
+        "demo",
+        help="run the demo site: codes of every scheme, then a simulated line running a batch",
     )
     parser.add_argument("--dir", type=Path, default=Path("var/demo"), help="where the demo lives")
-    parser.add_argument("--count", type=int, default=5, help="unit codes per product")
+    parser.add_argument("--count", type=int, default=3, help="unit codes shown per product")
+    parser.add_argument("--units", type=int, default=300, help="units of the line's batch")
+    parser.add_argument("--rate", type=float, default=600.0, metavar="UPM", help="units/min")
+    parser.add_argument(
+        "--defects",
+        type=float,
+        default=0.03,
+        metavar="F",
+        help="fraction of units printed badly (a quarter as many camera faults come on top)",
+    )
+    parser.add_argument(
+        "--headless", action="store_true", help="no HMI (the HMI is not built yet: always)"
+    )
+    parser.add_argument("--report", type=Path, help="JSON report (default: DIR/report.json)")
+    parser.add_argument(
+        "--codes-only", action="store_true", help="show the codes, do not run the line"
+    )
     parser.set_defaults(run=run)
 
 
@@ -44,10 +63,9 @@ def prepare_demo_site(directory: Path) -> Path:
     """The demo site file in `directory` (copied from the shipped example) with its keys."""
     directory.mkdir(parents=True, exist_ok=True)
     site_file = directory / SITE_FILE
-    if not site_file.exists():
-        example = resources.files("config").joinpath("examples/demo.yaml")
-        with resources.as_file(example) as source:
-            shutil.copyfile(source, site_file)
+    example = resources.files("config").joinpath("examples/demo.yaml")
+    with resources.as_file(example) as source:
+        shutil.copyfile(source, site_file)
     config = load_config(site_file)
     key = config.serial_key_path
     if key is not None and not key.exists():
@@ -148,6 +166,16 @@ def run(args: argparse.Namespace) -> int:
             sealed = store.audit.checkpoint()
             if sealed is not None:
                 print(f"audit trail: signed checkpoint {sealed} covers every entry so far")
+        if not args.codes_only:
+            status = run_line_demo(
+                store,
+                site_file,
+                directory,
+                args,
+                unused_demo_lot(store, DEMO_PRODUCT, datetime.now(UTC) + timedelta(seconds=1)),
+            )
+            if status:
+                return status
         print(f"try: tracegate codes parse '<code>' --config {site_file}")
         print(f"     tracegate audit verify --config {site_file}")
     finally:

@@ -32,8 +32,48 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=float,
         default=0.0,
         metavar="FRACTION",
-        help="units with a defect: half print defects (skip, smudge, wrong data), half camera "
-        "defects",
+        help="units with a defect: half print defects (skip, smudge, wrong data), half image "
+        "defects; the options below override each half",
+    )
+    line.add_argument(
+        "--print-defects",
+        type=float,
+        metavar="FRACTION",
+        help="units printed wrong (skip, smudge, wrong data)",
+    )
+    line.add_argument(
+        "--camera-faults",
+        type=float,
+        metavar="FRACTION",
+        help="units the camera loses (no frame or a black frame)",
+    )
+    line.add_argument(
+        "--image-defects",
+        type=float,
+        metavar="FRACTION",
+        help="frames with a picture defect (blur, rotation, …)",
+    )
+    line.add_argument(
+        "--missed-rejects",
+        default=0.0,
+        type=float,
+        metavar="FRACTION",
+        help="gate firings that miss",
+    )
+    line.add_argument("--gate-distance", type=int, default=4, metavar="UNITS")
+    line.add_argument("--units-per-case", type=int, default=10, metavar="N")
+    line.add_argument("--cases-per-pallet", type=int, default=8, metavar="N")
+    line.add_argument(
+        "--no-autostart",
+        dest="autostart",
+        action="store_false",
+        help="leave the line Stopped: the gateway resets and starts it over OPC UA",
+    )
+    line.add_argument(
+        "--ledger",
+        type=Path,
+        metavar="FILE",
+        help="write what happened to each unit, as JSON, on exit",
     )
     line.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     line.add_argument("--seed", type=int, help="make the defects reproducible")
@@ -48,7 +88,19 @@ def run_line(args: argparse.Namespace) -> int:
     if args.duration is not None and not args.duration > 0:
         fail(f"--duration {args.duration} must be positive")
     try:
-        options = SimulationOptions(rate_upm=args.rate, defects=args.defects, seed=args.seed)
+        options = SimulationOptions(
+            rate_upm=args.rate,
+            defects=args.defects,
+            seed=args.seed,
+            print_defects=args.print_defects,
+            camera_faults=args.camera_faults,
+            image_defects=args.image_defects,
+            missed_rejects=args.missed_rejects,
+            gate_distance=args.gate_distance,
+            units_per_case=args.units_per_case,
+            cases_per_pallet=args.cases_per_pallet,
+            autostart=args.autostart,
+        )
         asyncio.run(_serve(LineSimulation(line, base_dir=site.base_dir, options=options), args))
     except SimulationError as error:
         fail(error.message, hint=error.hint)
@@ -69,3 +121,5 @@ async def _serve(simulation: LineSimulation, args: argparse.Namespace) -> None:
         print("READY (Ctrl-C stops)", flush=True)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), args.duration)
+        if args.ledger is not None:
+            simulation.write_ledger(args.ledger)

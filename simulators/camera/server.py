@@ -176,6 +176,7 @@ class CameraServer(AsyncServer):
         self._rate_per_min = rate_per_min
         self.sent_frames = 0
         self.triggers = 0
+        self.offline = False
 
     @property
     def port(self) -> int:
@@ -211,6 +212,8 @@ class CameraServer(AsyncServer):
 
     async def trigger(self, unit_ref: str, payload: str | None = None) -> None:
         """Take the picture of one unit and send it to every receiver."""
+        if self.offline:
+            return
         self.triggers += 1
         now = datetime.now(UTC)
         if self.mode is CameraMode.SMART:
@@ -243,6 +246,13 @@ class CameraServer(AsyncServer):
     def disconnect(self) -> None:
         """Drop every connection now, as a camera that reboots would."""
         self.injector.disconnect_all()
+
+    def set_offline(self, offline: bool = True) -> None:
+        """A camera without power: connections drop, new ones are closed at once, triggers
+        take no picture. Back online, it accepts connections again."""
+        self.offline = offline
+        if offline:
+            self.disconnect()
 
     async def send_garbage(self, size: int = 64) -> None:
         """Random bytes to every receiver now, outside any frame."""
@@ -277,6 +287,12 @@ class CameraServer(AsyncServer):
         if session is not None:
             self._sessions.add(session)
         peer = self.injector.wrap(writer)
+        if self.offline:
+            peer.abort()
+            await peer.close()
+            if session is not None:
+                self._sessions.discard(session)
+            return
         self._peers[peer] = writer
         try:
             if not self._silenced():

@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cases-per-pallet", type=int, default=8)
     parser.add_argument("--missed-rejects", type=float, default=0.0, help="fraction, 0..1")
     parser.add_argument(
+        "--no-fail-safe",
+        dest="fail_safe",
+        action="store_false",
+        help="let units without a verdict pass (default: only ACCEPTed units pass the gate)",
+    )
+    parser.add_argument(
         "--security",
         default="None",
         help=f"comma-separated endpoints: {', '.join(ENDPOINT_POLICIES)}",
@@ -84,6 +90,7 @@ async def serve(args: argparse.Namespace) -> None:
             units_per_case=args.units_per_case,
             cases_per_pallet=args.cases_per_pallet,
             missed_reject_rate=args.missed_rejects,
+            fail_safe=args.fail_safe,
         )
     except ValueError as error:
         raise SystemExit(str(error)) from error

@@ -2,14 +2,19 @@
 
 Sans-IO and clock-free: `advance(now)` moves the conveyor by however many unit pitches fit in
 the elapsed time and returns what happened, so tests can drive it with any time base.
+
+The gate is fail-safe by default, as on a real serialization line: a unit is let through only
+when an ACCEPT verdict for it arrived before it reached the gate; no verdict, a REJECT verdict
+or a late one all end in the reject bin. What physically happened to every unit is kept in
+`Line.outcomes`, so a test can compare it with what the gateway believes.
 """
 
 from __future__ import annotations
 
 import random
 from collections import deque
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass, field, replace
+from enum import IntEnum, StrEnum
 
 
 class EventKind(StrEnum):
@@ -23,6 +28,53 @@ class EventKind(StrEnum):
     """The gate should have rejected the unit but it went through (fault injection)."""
     CASE_COMPLETE = "case_complete"
     PALLET_COMPLETE = "pallet_complete"
+
+
+class VerdictAck(IntEnum):
+    """The PLC's answer to a verdict (the value `SetVerdict` returns over OPC UA)."""
+
+    APPLIED = 0
+    """Taken: the gate will act on it (also when the same verdict is set again)."""
+    LATE = 1
+    """The unit already passed the gate, or its reference is older than every unit on the
+    conveyor; nothing changes."""
+    UNKNOWN = 2
+    """No unit with that reference was ever triggered."""
+    CONFLICT = 3
+    """A different verdict was set for the unit before; the first one stays."""
+
+
+class GateOutcome(StrEnum):
+    PASSED = "PASSED"
+    REJECTED = "REJECTED"
+    REJECT_MISSED = "REJECT_MISSED"
+    """The gate fired but the unit went through (missed-reject fault injection)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnitOutcome:
+    """What physically happened to one unit at the gate, and the verdict it had by then."""
+
+    ref: int
+    gate: GateOutcome
+    verdict: bool | None
+    """True for ACCEPT, False for REJECT, None when no verdict arrived in time."""
+    verdict_at: float | None
+    """Line time (the clock given to `advance`) of the last advance before the verdict."""
+    verdict_margin: int | None
+    """Unit pitches the unit still had to travel to the gate when its verdict arrived."""
+
+    @property
+    def accepted(self) -> bool:
+        """An ACCEPT verdict was received before the unit reached the gate."""
+        return self.verdict is True
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    accept: bool
+    at: float | None
+    margin: int
 
 
 _PHASE_EPSILON = 1e-9
@@ -44,6 +96,8 @@ class LineConfig:
     units_per_case: int = 10
     cases_per_pallet: int = 8
     missed_reject_rate: float = 0.0
+    fail_safe: bool = True
+    """Reject every unit without an ACCEPT verdict; False rejects only units given REJECT."""
     seed: int | None = None
 
     def __post_init__(self) -> None:
@@ -76,7 +130,9 @@ class Line:
     counters: Counters = field(default_factory=Counters)
     running: bool = False
     _register: deque[int | None] = field(init=False)
-    _to_reject: set[int] = field(default_factory=set, init=False)
+    outcomes: dict[int, UnitOutcome] = field(default_factory=dict, init=False)
+    """Unit reference → what happened at the gate, for every unit that reached it."""
+    _verdicts: dict[int, _Verdict] = field(default_factory=dict, init=False)
     _next_ref: int = field(default=1, init=False)
     _last_time: float | None = field(default=None, init=False)
     _phase: float = field(default=0.0, init=False)
@@ -93,25 +149,31 @@ class Line:
     def set_rate(self, rate_upm: float) -> None:
         if not rate_upm > 0:
             raise ValueError(f"rate must be > 0 units per minute, got {rate_upm}")
-        self.config = LineConfig(
-            rate_upm=rate_upm,
-            gate_distance=self.config.gate_distance,
-            units_per_case=self.config.units_per_case,
-            cases_per_pallet=self.config.cases_per_pallet,
-            missed_reject_rate=self.config.missed_reject_rate,
-            seed=self.config.seed,
-        )
+        self.config = replace(self.config, rate_upm=rate_upm)
 
     def on_conveyor(self) -> list[int]:
         """References between the trigger sensor and the gate, newest first."""
         return [ref for ref in self._register if ref is not None]
 
-    def reject(self, ref: int) -> bool:
-        """Mark `ref` for the gate; False when it is not (or no longer) before the gate."""
+    def set_verdict(self, ref: int, accept: bool, *, now: float | None = None) -> VerdictAck:
+        """Tell the gate what to do with unit `ref`; the first verdict for a unit stays.
+
+        `now` is the verdict's line time for `outcomes`; by default the last `advance` time.
+        """
+        if not 1 <= ref < self._next_ref:
+            return VerdictAck.UNKNOWN
         if ref not in self._register:
-            return False
-        self._to_reject.add(ref)
-        return True
+            return VerdictAck.LATE
+        earlier = self._verdicts.get(ref)
+        if earlier is not None:
+            return VerdictAck.APPLIED if earlier.accept == accept else VerdictAck.CONFLICT
+        margin = len(self._register) - self._register.index(ref)
+        self._verdicts[ref] = _Verdict(accept, self._last_time if now is None else now, margin)
+        return VerdictAck.APPLIED
+
+    def reject(self, ref: int) -> bool:
+        """Give `ref` a REJECT verdict; False when it is not (or no longer) before the gate."""
+        return self.set_verdict(ref, accept=False) is VerdictAck.APPLIED
 
     def advance(self, now: float) -> list[LineEvent]:
         if self._last_time is None or not self.running:
@@ -139,14 +201,27 @@ class Line:
         return events
 
     def _at_gate(self, ref: int) -> list[LineEvent]:
-        if ref in self._to_reject:
-            self._to_reject.discard(ref)
-            if self._random.random() >= self.config.missed_reject_rate:
-                self.counters.rejected += 1
-                return [LineEvent(EventKind.UNIT_REJECTED, ref)]
-            self.counters.missed_rejects += 1
-            return [LineEvent(EventKind.REJECT_MISSED, ref), *self._pack(ref)]
-        return self._pack(ref)
+        verdict = self._verdicts.pop(ref, None)
+        fire = self.config.fail_safe if verdict is None else not verdict.accept
+        if not fire:
+            self._record(ref, GateOutcome.PASSED, verdict)
+            return self._pack(ref)
+        if self._random.random() >= self.config.missed_reject_rate:
+            self.counters.rejected += 1
+            self._record(ref, GateOutcome.REJECTED, verdict)
+            return [LineEvent(EventKind.UNIT_REJECTED, ref)]
+        self.counters.missed_rejects += 1
+        self._record(ref, GateOutcome.REJECT_MISSED, verdict)
+        return [LineEvent(EventKind.REJECT_MISSED, ref), *self._pack(ref)]
+
+    def _record(self, ref: int, gate: GateOutcome, verdict: _Verdict | None) -> None:
+        self.outcomes[ref] = UnitOutcome(
+            ref=ref,
+            gate=gate,
+            verdict=None if verdict is None else verdict.accept,
+            verdict_at=None if verdict is None else verdict.at,
+            verdict_margin=None if verdict is None else verdict.margin,
+        )
 
     def _pack(self, ref: int) -> list[LineEvent]:
         c = self.counters
@@ -163,3 +238,19 @@ class Line:
                 c.pallets += 1
                 events.append(LineEvent(EventKind.PALLET_COMPLETE, c.pallets))
         return events
+
+
+class OutcomeCode(IntEnum):
+    """A unit's gate outcome as a number, for the PLC's `UnitOutcome` method."""
+
+    PENDING = 0
+    PASSED = 1
+    REJECTED = 2
+    REJECT_MISSED = 3
+
+
+def unit_outcome_code(line: Line, ref: int) -> OutcomeCode:
+    outcome = line.outcomes.get(ref)
+    if outcome is None:
+        return OutcomeCode.PENDING
+    return OutcomeCode[outcome.gate.name]

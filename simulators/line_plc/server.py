@@ -8,13 +8,22 @@ Address space (namespace `NAMESPACE_URI`, string NodeIds `ns=<idx>;s=<name>`):
 - `Line.Conveyor.UnitTrigger` (Int64, reference of the unit last seen at the trigger sensor),
   `Line.Conveyor.RateUpm` (Double, writable), `Line.Conveyor.Running` (Boolean),
   `Line.Conveyor.RejectRef` (Int64, writable: write a reference to reject it);
-  method `Line.Conveyor.RejectUnit(ref: Int64)` → Boolean (False: the unit is not before the gate).
+  method `Line.Conveyor.RejectUnit(ref: Int64)` → Boolean (False: the unit is not before the gate);
+  method `Line.Conveyor.SetVerdict(ref: Int64, accept: Boolean)` → Int32, a `VerdictAck`
+  (0 applied, 1 late, 2 unknown reference, 3 conflicts with the unit's earlier verdict);
+  method `Line.Conveyor.UnitOutcome(ref: Int64)` → Int32, what the gate did with the unit
+  (0 not at the gate yet or unknown, 1 passed, 2 rejected, 3 reject missed).
 - `Line.RejectGate.BinSensor` (Int64 count), `Line.RejectGate.LastRejected` (Int64 reference).
 - `Line.Counters.Total|Good|Rejected` (Int64).
 - `Line.CasePacker.CaseComplete` (Int64 case count), `Line.CasePacker.UnitsInCase` (Int32),
   `Line.Palletizer.PalletComplete` (Int64 pallet count), `Line.Palletizer.CasesOnPallet` (Int32).
-- Events (BaseEventType from the Server object): one per reject seen by the bin sensor
-  ("reject <ref>") and per PackML state change ("state <Name>").
+- Events (BaseEventType from the Server object), one per occurrence, in the order they happen:
+  "trigger <ref>" per unit at the trigger sensor, "reject <ref>" per unit the bin sensor sees
+  fall, "case <n>" per completed case, "pallet <n>" per completed pallet, and
+  "state <Name>" per PackML state change.
+
+`UnitTrigger` takes every reference in turn (several writes in one scan at high rates), so a
+subscriber with a monitored-item queue larger than 1 receives each of them.
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ from asyncua.server.server import Server
 from asyncua.server.user_managers import UserManager
 from asyncua.ua.status_codes import StatusCodes
 
-from simulators.line_plc.line import EventKind, Line, LineConfig
+from simulators.line_plc.line import EventKind, Line, LineConfig, VerdictAck, unit_outcome_code
 from simulators.line_plc.packml import (
     OPERATOR_COMMANDS,
     Command,
@@ -130,6 +139,15 @@ _VARIABLES: dict[str, tuple[Any, ua.VariantType, bool]] = {
     "Palletizer.PalletComplete": (0, ua.VariantType.Int64, False),
     "Palletizer.CasesOnPallet": (0, ua.VariantType.Int32, False),
 }
+
+
+_EVENT_MESSAGES: dict[EventKind, str] = {
+    EventKind.UNIT_TRIGGER: "trigger",
+    EventKind.UNIT_REJECTED: "reject",
+    EventKind.CASE_COMPLETE: "case",
+    EventKind.PALLET_COMPLETE: "pallet",
+}
+"""The line events announced as OPC UA events, and the word their message starts with."""
 
 
 class LinePlcServer:
@@ -239,6 +257,9 @@ class LinePlcServer:
     def reject(self, ref: int) -> bool:
         return self.line.reject(ref)
 
+    def set_verdict(self, ref: int, accept: bool) -> VerdictAck:
+        return self.line.set_verdict(ref, accept, now=self._clock())
+
     async def drop_subscriptions(self) -> int:
         """Fault injection: forget every client subscription while sessions stay up.
 
@@ -292,6 +313,20 @@ class LinePlcServer:
             [ua.VariantType.Int64],
             [ua.VariantType.Boolean],
         )
+        await folders["Conveyor"].add_method(
+            f"ns={self._ns};s=Line.Conveyor.SetVerdict",
+            ua.QualifiedName("SetVerdict", self._ns),
+            self._verdict_method,
+            [ua.VariantType.Int64, ua.VariantType.Boolean],
+            [ua.VariantType.Int32],
+        )
+        await folders["Conveyor"].add_method(
+            f"ns={self._ns};s=Line.Conveyor.UnitOutcome",
+            ua.QualifiedName("UnitOutcome", self._ns),
+            self._outcome_method,
+            [ua.VariantType.Int64],
+            [ua.VariantType.Int32],
+        )
 
     def _method_for(
         self, command: Command
@@ -310,6 +345,16 @@ class LinePlcServer:
         value = ref.Value if isinstance(ref, ua.Variant) else ref
         return [ua.Variant(self.reject(int(value)), ua.VariantType.Boolean)]
 
+    async def _verdict_method(self, parent: ua.NodeId, ref: Any, accept: Any) -> list[ua.Variant]:
+        ref = ref.Value if isinstance(ref, ua.Variant) else ref
+        accept = accept.Value if isinstance(accept, ua.Variant) else accept
+        ack = self.set_verdict(int(ref), bool(accept))
+        return [ua.Variant(int(ack), ua.VariantType.Int32)]
+
+    async def _outcome_method(self, parent: ua.NodeId, ref: Any) -> list[ua.Variant]:
+        ref = ref.Value if isinstance(ref, ua.Variant) else ref
+        return [ua.Variant(int(unit_outcome_code(self.line, int(ref))), ua.VariantType.Int32)]
+
     # --- the scan cycle -----------------------------------------------------------------------
 
     async def _run(self) -> None:
@@ -327,11 +372,15 @@ class LinePlcServer:
         if self.machine.acting and now - self._entered_state_at >= self._acting_time_s:
             self.command(Command.STATE_COMPLETE)
         self.line.running = self.machine.state is State.EXECUTE
+        triggers: list[int] = []
         rejects: list[int] = []
-        last_trigger: int | None = None
+        messages, self._pending_events = self._pending_events, []
         for event in self.line.advance(now):
+            message = _EVENT_MESSAGES.get(event.kind)
+            if message is not None:
+                messages.append(f"{message} {event.ref}")
             if event.kind is EventKind.UNIT_TRIGGER:
-                last_trigger = event.ref
+                triggers.append(event.ref)
             elif event.kind is EventKind.UNIT_REJECTED:
                 rejects.append(event.ref)
         c = self.line.counters
@@ -349,14 +398,12 @@ class LinePlcServer:
             "Palletizer.PalletComplete": c.pallets,
             "Palletizer.CasesOnPallet": c.cases_on_pallet,
         }
-        if last_trigger is not None:
-            outputs["Conveyor.UnitTrigger"] = last_trigger
+        for ref in triggers:
+            await self._show("Conveyor.UnitTrigger", ref)
         if rejects:
             outputs["RejectGate.LastRejected"] = rejects[-1]
         for name, value in outputs.items():
             await self._show(name, value)
-        messages = self._pending_events + [f"reject {ref}" for ref in rejects]
-        self._pending_events = []
         for message in messages:
             await self._emit(message)
 

@@ -37,7 +37,7 @@ def test_nothing_moves_while_not_running() -> None:
 
 
 def test_reject_hits_exactly_the_named_unit_at_the_gate() -> None:
-    line = Line(LineConfig(rate_upm=600, gate_distance=3))
+    line = Line(LineConfig(rate_upm=600, gate_distance=3, fail_safe=False))
     events = run(line, 0.5)
     assert kinds(events, EventKind.UNIT_TRIGGER) == [1, 2, 3, 4, 5]
     assert line.on_conveyor() == [5, 4, 3]
@@ -52,7 +52,9 @@ def test_reject_hits_exactly_the_named_unit_at_the_gate() -> None:
 
 
 def test_missed_rejects_follow_the_configured_rate() -> None:
-    line = Line(LineConfig(rate_upm=6000, gate_distance=2, missed_reject_rate=0.3, seed=7))
+    line = Line(
+        LineConfig(rate_upm=6000, gate_distance=2, missed_reject_rate=0.3, fail_safe=False, seed=7)
+    )
     line.running = True
     line.advance(0.0)
     t = 0.0
@@ -69,7 +71,11 @@ def test_missed_rejects_follow_the_configured_rate() -> None:
 
 
 def test_cases_and_pallets_complete_every_n() -> None:
-    line = Line(LineConfig(rate_upm=6000, gate_distance=1, units_per_case=5, cases_per_pallet=3))
+    line = Line(
+        LineConfig(
+            rate_upm=6000, gate_distance=1, units_per_case=5, cases_per_pallet=3, fail_safe=False
+        )
+    )
     events = run(line, 1.0)
     assert line.counters.good == 99
     assert kinds(events, EventKind.CASE_COMPLETE) == list(range(1, 20))

@@ -1,0 +1,1 @@
+"""The line runtime: per-unit serialization, reject control, aggregation, batch lifecycle."""

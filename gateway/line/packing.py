@@ -1,0 +1,130 @@
+"""Automatic aggregation: cases from the PLC's case-complete signal, pallets from cases.
+
+In `plc-count` mode the case packer's signal takes the last N accepted units that are not yet
+in a case, in the order they passed the gate. The case gets the product's case-level code
+(an SSCC or its own scheme) from a buffer durable as Allocated, like unit codes; with a case
+printer the label is printed, and with a case camera it is verified before the case is
+recorded. A partial case is closed at the end of the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ebr.allocation import AllocatedCode
+from ebr.journal import EventKind, JournalEvent, JournalWriter
+from gateway.line.buffer import LineCodeBuffer
+
+log = logging.getLogger("tracegate.line.packing")
+
+
+@dataclass
+class PackedContainer:
+    level: str
+    number: int
+    code: AllocatedCode
+    children: tuple[str, ...]
+    partial: bool = False
+
+
+@dataclass
+class PackingCounts:
+    cases: int = 0
+    partial_cases: int = 0
+    pallets: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class PackingStation:
+    """One aggregation level (case or pallet) fed in pass order by the level below."""
+
+    def __init__(
+        self,
+        *,
+        level: str,
+        batch_id: int,
+        capacity: int,
+        buffer: LineCodeBuffer | None,
+        journal: JournalWriter,
+        on_packed: Callable[[PackedContainer], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        self.level = level
+        self.batch_id = batch_id
+        self.capacity = capacity
+        self.buffer = buffer
+        self.journal = journal
+        self.on_packed = on_packed
+        self.on_error = on_error
+        self.waiting: deque[str] = deque()
+        self.packed: list[PackedContainer] = []
+        self.counts = PackingCounts()
+        self._lock = asyncio.Lock()
+
+    def add(self, key: str) -> None:
+        """A child (accepted unit, or packed case) on its way into the next container."""
+        self.waiting.append(key)
+
+    def withdraw(self, key: str) -> bool:
+        """A child no longer available (rejected at the gate, sampled); True if it was waiting."""
+        try:
+            self.waiting.remove(key)
+        except ValueError:
+            return False
+        return True
+
+    async def complete(self, number: int, *, partial: bool = False) -> PackedContainer | None:
+        """The container is full (or the batch ends): record it with its children."""
+        async with self._lock:
+            take = len(self.waiting) if partial else min(self.capacity, len(self.waiting))
+            if take == 0:
+                return None
+            if self.buffer is None:
+                self._fail(f"no {self.level} coding rule: {take} children stay unpacked")
+                return None
+            code = self.buffer.take()
+            if code is None:
+                self._fail(f"no {self.level} code ready: {take} children stay unpacked")
+                return None
+            children = tuple(self.waiting.popleft() for _ in range(take))
+            try:
+                await self.journal.append(
+                    JournalEvent(
+                        self.batch_id,
+                        EventKind.AGGREGATED,
+                        code_key=code.key,
+                        data={
+                            "children": list(children),
+                            "level": self.level,
+                            "number": number,
+                            "partial": partial or take < self.capacity,
+                        },
+                    )
+                )
+            except Exception as error:
+                self.waiting.extendleft(reversed(children))
+                self._fail(f"{self.level} {number} not recorded: {error}")
+                return None
+            container = PackedContainer(self.level, number, code, children, partial)
+            self.packed.append(container)
+            if self.level == "pallet":
+                self.counts.pallets += 1
+            elif partial or take < self.capacity:
+                self.counts.partial_cases += 1
+            else:
+                self.counts.cases += 1
+            if self.on_packed is not None:
+                self.on_packed(container)
+            return container
+
+    def _fail(self, message: str) -> None:
+        self.counts.failed += 1
+        self.counts.errors.append(message)
+        log.error("%s", message)
+        if self.on_error is not None:
+            self.on_error(message)

@@ -1,0 +1,134 @@
+"""The line PLC as the runtime sees it: unit triggers, verdicts, bin sensor, packing signals.
+
+The PLC interface the gateway expects is written down in docs/protocols/line-plc.md: one OPC
+UA event per occurrence ("trigger <ref>", "reject <ref>", "case <n>", "pallet <n>",
+"state <Name>"), a `SetVerdict(ref, accept)` method answering whether the verdict reached the
+unit before the gate, and the PackML state and command variables.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+from drivers.base import DeviceHealth, DriverError, UsageError
+from drivers.opcua.client import OpcUaClient
+
+REQUIRED_TAGS = ("packml_state", "packml_command", "verdict_object", "verdict_method")
+
+
+class VerdictAck(IntEnum):
+    """The PLC's answer to a verdict."""
+
+    APPLIED = 0
+    LATE = 1
+    """The unit had already reached the gate: it was rejected (fail-safe)."""
+    UNKNOWN = 2
+    CONFLICT = 3
+    """Another verdict was set for the unit before; the first one stands."""
+
+
+class GateOutcome(IntEnum):
+    """What the gate did with a unit, as the PLC's optional `UnitOutcome` method says."""
+
+    PENDING = 0
+    PASSED = 1
+    REJECTED = 2
+    REJECT_MISSED = 3
+
+
+class PlcEventKind(StrEnum):
+    TRIGGER = "trigger"
+    REJECT = "reject"
+    CASE = "case"
+    PALLET = "pallet"
+    STATE = "state"
+
+
+@dataclass(frozen=True, slots=True)
+class PlcEvent:
+    kind: PlcEventKind
+    number: int
+    """Unit reference, case or pallet count; 0 for a state change."""
+    text: str
+    """The state name for a state change, else the raw message."""
+    received_at: float
+    """time.monotonic() when the gateway received it."""
+
+
+def parse_event(message: str, received_at: float) -> PlcEvent | None:
+    """One PLC event message, or None when it is none of ours."""
+    word, _, rest = message.strip().partition(" ")
+    try:
+        kind = PlcEventKind(word)
+    except ValueError:
+        return None
+    if kind is PlcEventKind.STATE:
+        return PlcEvent(kind, 0, rest, received_at)
+    try:
+        number = int(rest)
+    except ValueError:
+        return None
+    return PlcEvent(kind, number, message, received_at)
+
+
+class LinePlc:
+    def __init__(self, client: OpcUaClient, tags: Mapping[str, str]) -> None:
+        missing = [t for t in REQUIRED_TAGS if t not in tags]
+        if missing:
+            raise UsageError(
+                f"the line PLC's tag map lacks {', '.join(missing)}",
+                device=client.name,
+                hint="add them under the line-plc device's tags (docs/protocols/line-plc.md)",
+            )
+        self.client = client
+        self.name = client.name
+        self._tags = dict(tags)
+
+    def health(self) -> DeviceHealth:
+        return self.client.health()
+
+    async def events(self) -> AsyncIterator[PlcEvent]:
+        async for event in self.client.events():
+            parsed = parse_event(event.message, time.monotonic())
+            if parsed is not None:
+                yield parsed
+
+    async def set_verdict(self, ref: int, accept: bool) -> VerdictAck:
+        outputs = await self.client.call(
+            self._tags["verdict_object"], self._tags["verdict_method"], [ref, accept]
+        )
+        try:
+            return VerdictAck(int(outputs[0]))  # type: ignore[arg-type]
+        except (IndexError, TypeError, ValueError) as error:
+            raise DriverError(
+                f"SetVerdict answered {outputs!r}, not a verdict acknowledgement",
+                device=self.name,
+                hint="the PLC must return 0 applied, 1 late, 2 unknown or 3 conflict",
+            ) from error
+
+    @property
+    def knows_outcomes(self) -> bool:
+        return "outcome_method" in self._tags
+
+    async def unit_outcome(self, ref: int) -> GateOutcome:
+        outputs = await self.client.call(
+            self._tags["verdict_object"], self._tags["outcome_method"], [ref]
+        )
+        try:
+            return GateOutcome(int(outputs[0]))  # type: ignore[arg-type]
+        except (IndexError, TypeError, ValueError) as error:
+            raise DriverError(f"UnitOutcome answered {outputs!r}", device=self.name) from error
+
+    async def command(self, command: str) -> None:
+        await self.client.write({self._tags["packml_command"]: command})
+
+    async def packml_state(self) -> int:
+        value = (await self.client.read([self._tags["packml_state"]]))[
+            self._tags["packml_state"]
+        ].value
+        if not isinstance(value, int):
+            raise DriverError(f"PackML state is {value!r}, not a number", device=self.name)
+        return value
