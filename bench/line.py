@@ -26,40 +26,30 @@ import json
 import logging
 import os
 import platform
-import re
-import signal
-import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
-from config import SiteConfig, load_site
 from config.devices import OpcUaDeviceConfig
 from config.sections import LineConfig
 from drivers.opcua.client import OpcUaClient
-from ebr.audit.actor import Actor
-from ebr.audit.checkpoints import create_site_key
-from ebr.catalog import create_batch
 from ebr.journal import EventKind, Journal
-from ebr.users import Users
-from gateway.commands.keys import write_new_key
 from gateway.devices import build_device, open_device
 from gateway.line.devices import open_line_devices
 from gateway.line.ledger import LatencyRecorder
 from gateway.line.runtime import LineRuntime
-from gateway.site_store import SiteStore, open_site_store
+from gateway.line.testbed import (
+    SimulatedSite,
+    open_simulated_site,
+    simulator_process,
+    write_demo_site,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO_SITE = ROOT / "config" / "examples" / "demo.yaml"
-DEMO_PORTS = ("48400", "49100", "42200", "45020", "49200")
-PRODUCT = "amox-250-24"
 OPERATOR = "bench.operator"
 OPERATOR_PASSWORD = "Bench-line-2026-throughput"
 
@@ -70,8 +60,6 @@ GATE_DISTANCE = 8
 DEADLINE_SHARE_OF_TRAVEL = 0.8
 BASELINE_RATE = 1200
 TARGETS = {"max_sustained_upm": 1500, "p99_ms_at_600": 30}
-READY_TIMEOUT_S = 180.0
-"""Starting the simulator process imports OpenCV and asyncua: slow on a busy machine."""
 
 
 def progress(message: str) -> None:
@@ -81,25 +69,6 @@ def progress(message: str) -> None:
 # --- the site --------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def write_site(folder: Path) -> Path:
-    """The shipped demo site with every device on a free port, keys and database in `folder`."""
-    text = DEMO_SITE.read_text(encoding="utf-8")
-    for port in DEMO_PORTS:
-        text = re.sub(rf"(?<=[: ]){port}\b", str(_free_port()), text)
-    site = folder / "site.yaml"
-    site.write_text(text, encoding="utf-8")
-    (folder / "keys").mkdir(exist_ok=True)
-    write_new_key(folder / "keys" / "serial.key")
-    create_site_key(folder / "keys" / "audit.key")
-    return site
-
-
 @dataclass
 class Ramp:
     best: int | None = None
@@ -107,40 +76,8 @@ class Ramp:
     steps: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass
-class BenchSite:
-    file: Path
-    config: SiteConfig
-    store: SiteStore
-    operator: Actor
-    batches: int = 0
-
-    @property
-    def line(self) -> LineConfig:
-        return self.config.lines[0]
-
-    def new_batch(self) -> int:
-        self.batches += 1
-        today = datetime.now(UTC).date()
-        return create_batch(
-            self.store.engine,
-            product_id=PRODUCT,
-            line_id=self.line.id,
-            lot=f"BL{self.batches:02d}{datetime.now(UTC):%H%M%S}",
-            expiry=self.config.expiry_for(PRODUCT, today),
-            production_date=today,
-            audit=self.store.audit,
-        )
-
-
-def open_bench_site(folder: Path) -> BenchSite:
-    site_file = write_site(folder)
-    config = load_site(site_file)
-    store = open_site_store(config)
-    users = Users(store.audit)
-    users.bootstrap_administrator(OPERATOR, "Bench operator", OPERATOR_PASSWORD)
-    session = users.login(OPERATOR, OPERATOR_PASSWORD)
-    return BenchSite(site_file, config, store, Actor(session.user_id, session.username))
+def _log_file(log_dir: Path, rate_upm: float) -> Path:
+    return log_dir / f"simulator-{rate_upm:g}-{time.monotonic_ns()}.log"
 
 
 def with_deadline(line: LineConfig, deadline_ms: float) -> LineConfig:
@@ -158,79 +95,6 @@ def deadline_for(site_deadline_ms: float, rate_upm: float) -> float:
     if site_deadline_ms > travel:
         return round(travel * DEADLINE_SHARE_OF_TRAVEL, 1)
     return site_deadline_ms
-
-
-# --- the simulator process -------------------------------------------------------------------
-
-
-class SimulatorError(RuntimeError):
-    pass
-
-
-@contextlib.asynccontextmanager
-async def simulator_process(
-    site: BenchSite, rate_upm: float, *, autostart: bool, log_dir: Path
-) -> AsyncIterator[None]:
-    """`tracegate simulate line` at `rate_upm` in its own process, until READY; stopped on exit."""
-    command = [
-        sys.executable,
-        "-m",
-        "gateway.cli",
-        "simulate",
-        "line",
-        "--config",
-        str(site.file),
-        "--rate",
-        f"{rate_upm:g}",
-        "--print-defects",
-        "0",
-        "--camera-faults",
-        "0",
-        "--image-defects",
-        "0",
-        "--gate-distance",
-        str(GATE_DISTANCE),
-        "--seed",
-        "1",
-    ]
-    if not autostart:
-        command.append("--no-autostart")
-    log_file = log_dir / f"simulator-{rate_upm:g}-{time.monotonic_ns()}.log"
-    with log_file.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            *command, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=log
-        )
-        try:
-            await _until_ready(process, log_file)
-            yield
-        finally:
-            await _stop(process)
-
-
-async def _until_ready(process: asyncio.subprocess.Process, log_file: Path) -> None:
-    assert process.stdout is not None
-    try:
-        async with asyncio.timeout(READY_TIMEOUT_S):
-            while line := await process.stdout.readline():
-                if line.startswith(b"READY"):
-                    return
-    except TimeoutError:
-        pass
-    tail = log_file.read_text(encoding="utf-8", errors="replace")[-2000:]
-    raise SimulatorError(
-        f"the simulator process printed no READY within {READY_TIMEOUT_S:g} s "
-        f"(exit code {process.returncode}); its stderr ends with:\n{tail}"
-    )
-
-
-async def _stop(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), 15)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
 
 
 # --- measurements ----------------------------------------------------------------------------
@@ -255,44 +119,27 @@ def _late_after_start(engine: Engine, batch_id: int, first_units: int) -> dict[s
     return counts
 
 
-async def _produce(runtime: LineRuntime, units: int, actor: Actor, timeout: float) -> str | None:
-    """`run_units`, cut short when a missed reject stops the line: the runtime would otherwise
-    wait out the whole timeout. Returns why the batch ended early, if it did."""
-    until = time.monotonic() + timeout
-    producing = asyncio.create_task(runtime.run_units(units, actor, timeout=timeout))
-    while not producing.done():
-        await asyncio.wait({producing}, timeout=0.2)
-        stopped = runtime.pipeline.counts.reject_missed > 0
-        if (
-            stopped
-            and not producing.done()
-            and len(runtime.pipeline.ledger.issued) < units
-            and time.monotonic() < until
-        ):
-            producing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await producing
-            await runtime.finish(actor)
-            return "line stopped by the runtime: a reject was not confirmed by the bin sensor"
-    producing.result()
-    return None
-
-
 async def run_batch(
-    site: BenchSite, rate_upm: float, units: int, *, deadline_ms: float, log_dir: Path
+    site: SimulatedSite, rate_upm: float, units: int, *, deadline_ms: float, log_dir: Path
 ) -> dict[str, Any]:
     """One fresh batch of `units` units at `rate_upm` through the real line runtime."""
     line = with_deadline(site.line, deadline_ms)
-    batch_id = await asyncio.to_thread(site.new_batch)
+    batch_id = await asyncio.to_thread(site.new_batch, "BL")
     timeout = units / rate_upm * 60 * 3 + 60
     async with (
-        simulator_process(site, rate_upm, autostart=False, log_dir=log_dir),
+        simulator_process(
+            site.file,
+            rate_upm=rate_upm,
+            gate_distance=GATE_DISTANCE,
+            seed=1,
+            log_file=_log_file(log_dir, rate_upm),
+        ),
         open_line_devices(line, site.config.base_dir) as devices,
         LineRuntime(site.store, line, batch_id, devices) as runtime,
     ):
         await runtime.prepare(site.operator)
         started = time.monotonic()
-        ended_early = await _produce(runtime, units, site.operator, timeout)
+        ended_early = await runtime.run_units(units, site.operator, timeout=timeout)
         seconds = time.monotonic() - started
         report = runtime.report()
         stages = {
@@ -330,7 +177,7 @@ async def run_batch(
 
 
 async def measure_latency(
-    site: BenchSite, rates: tuple[int, ...], units: int | None, log_dir: Path
+    site: SimulatedSite, rates: tuple[int, ...], units: int | None, log_dir: Path
 ) -> dict[str, dict[str, Any]]:
     site_deadline = site.line.runtime.verdict_deadline_ms
     results: dict[str, dict[str, Any]] = {}
@@ -344,7 +191,7 @@ async def measure_latency(
     return results
 
 
-async def ramp(site: BenchSite, rates: tuple[int, ...], step_s: float, log_dir: Path) -> Ramp:
+async def ramp(site: SimulatedSite, rates: tuple[int, ...], step_s: float, log_dir: Path) -> Ramp:
     """Step up through `rates` until a step fails even with its start-up second left out.
 
     `best` is the highest rate below the first step with any late verdict or missing image;
@@ -392,7 +239,7 @@ async def ramp(site: BenchSite, rates: tuple[int, ...], step_s: float, log_dir: 
 
 
 async def baseline(
-    site: BenchSite, rate_upm: float, seconds: float, log_dir: Path
+    site: SimulatedSite, rate_upm: float, seconds: float, log_dir: Path
 ) -> dict[str, Any]:
     """Event received → SetVerdict returned, for a client doing nothing else."""
     plc = next(d for d in site.line.devices if d.role == "line-plc")
@@ -421,7 +268,14 @@ async def baseline(
             calls.add(task)
             task.add_done_callback(calls.discard)
 
-    async with simulator_process(site, rate_upm, autostart=True, log_dir=log_dir):
+    async with simulator_process(
+        site.file,
+        rate_upm=rate_upm,
+        gate_distance=GATE_DISTANCE,
+        autostart=True,
+        seed=1,
+        log_file=_log_file(log_dir, rate_upm),
+    ):
         device = build_device(plc, base_dir=site.config.base_dir)
         assert isinstance(device, OpcUaClient)
         async with open_device(device) as opened:
@@ -477,7 +331,13 @@ async def measure(
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tracegate-bench-line-") as tmp:
         folder = Path(tmp)
-        site = await asyncio.to_thread(open_bench_site, folder)
+        site = await asyncio.to_thread(
+            open_simulated_site,
+            write_demo_site(folder),
+            operator=OPERATOR,
+            password=OPERATOR_PASSWORD,
+            full_name="Bench operator",
+        )
         try:
             latency = await measure_latency(site, latency_rates, units, folder)
             stepped = await ramp(site, ramp_rates, step_s, folder)

@@ -162,7 +162,8 @@ class LineRuntimeConfig(StrictModel):
     case_mode: Literal["plc-count", "case-camera"] = Field(
         default="plc-count",
         description="plc-count: the PLC's case-complete signal takes the last N accepted "
-        "units; case-camera: the case camera reads the unit codes in the case.",
+        "units; case-camera: the case camera reads the unit codes in the case (not supported "
+        "by the runtime yet: it refuses to start).",
     )
     units_per_case: int | None = Field(
         default=None,

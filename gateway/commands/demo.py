@@ -10,27 +10,22 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import shutil
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from ebr.allocation import CodeAllocator
-from ebr.audit.checkpoints import create_site_key
 from ebr.catalog import create_batch, find_batch
 from ebr.imports import CodeImporter
 from ebr.models import Code
 from gateway.codes_output import OutputFormat, formatter
 from gateway.commands.common import load_config
-from gateway.commands.demo_line import DEMO_PRODUCT, run_line_demo
-from gateway.commands.keys import write_new_key
+from gateway.commands.demo_line import run_line_demo
+from gateway.line.testbed import write_demo_site
 from gateway.site_store import SiteStore, open_site_store
 from serialization.codes import SchemeName
 from serialization.states import CodeState
-
-SITE_FILE = "site.yaml"
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,23 +52,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--codes-only", action="store_true", help="show the codes, do not run the line"
     )
     parser.set_defaults(run=run)
-
-
-def prepare_demo_site(directory: Path) -> Path:
-    """The demo site file in `directory` (copied from the shipped example) with its keys."""
-    directory.mkdir(parents=True, exist_ok=True)
-    site_file = directory / SITE_FILE
-    example = resources.files("config").joinpath("examples/demo.yaml")
-    with resources.as_file(example) as source:
-        shutil.copyfile(source, site_file)
-    config = load_config(site_file)
-    key = config.serial_key_path
-    if key is not None and not key.exists():
-        write_new_key(key)
-    audit_key = config.audit_key_path
-    if audit_key is not None and not audit_key.exists():
-        create_site_key(audit_key)
-    return site_file
 
 
 def issue_nmpa_codes(store: SiteStore, directory: Path, count: int) -> Path | None:
@@ -118,7 +96,7 @@ def unused_demo_lot(store: SiteStore, product_id: str, stamp: datetime) -> str:
 
 def run(args: argparse.Namespace) -> int:
     directory: Path = args.dir
-    site_file = prepare_demo_site(directory)
+    site_file = write_demo_site(directory, free_ports=False)
     config = load_config(site_file)
     store = open_site_store(config)
     try:
@@ -167,13 +145,7 @@ def run(args: argparse.Namespace) -> int:
             if sealed is not None:
                 print(f"audit trail: signed checkpoint {sealed} covers every entry so far")
         if not args.codes_only:
-            status = run_line_demo(
-                store,
-                site_file,
-                directory,
-                args,
-                unused_demo_lot(store, DEMO_PRODUCT, datetime.now(UTC) + timedelta(seconds=1)),
-            )
+            status = run_line_demo(store, site_file, directory, args)
             if status:
                 return status
         print(f"try: tracegate codes parse '<code>' --config {site_file}")

@@ -6,17 +6,14 @@ import argparse
 import asyncio
 import getpass
 import os
-import signal
 from pathlib import Path
-from typing import Any
 
-from config.sections import LineConfig
 from ebr.audit.actor import Actor
 from ebr.catalog import BatchInfo
 from ebr.line_codes import batch_info
 from ebr.users import UserError, Users
 from gateway.commands.common import fail, load_config
-from gateway.line.session import one_line, run_batch, write_report
+from gateway.line.session import one_line, run_batch_until_signal, write_report
 from gateway.site_store import SiteStore, open_site_store
 
 PASSWORD_ENV = "TRACEGATE_OPERATOR_PASSWORD"  # noqa: S105 - the variable's name, not a secret
@@ -78,27 +75,18 @@ def run(args: argparse.Namespace) -> int:
                 answer = input(f"line clearance: {item}? [y/N] ").strip().lower()
                 if answer not in ("y", "yes"):
                     fail("line clearance not confirmed", hint="clear the line, then run again")
-        report = asyncio.run(_run(store, line, batch.id, actor, args.units))
+        report = asyncio.run(
+            run_batch_until_signal(
+                store,
+                line,
+                batch.id,
+                actor,
+                units=args.units,
+                progress=lambda report: print(one_line(report), flush=True),
+            )
+        )
         print(one_line(report))
         write_report(report, args.report)
     finally:
         store.close()
     return 0
-
-
-async def _run(
-    store: SiteStore, line: LineConfig, batch_id: int, actor: Actor, units: int | None
-) -> dict[str, Any]:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return await run_batch(
-        store,
-        line,
-        batch_id,
-        actor,
-        units=units,
-        stop=stop,
-        progress=lambda report: print(one_line(report), flush=True),
-    )

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.sections import LineConfig
-from drivers.base import Camera, DriverError, LinkState, Printer, PrintOutcome
+from drivers.base import Camera, DriverError, LinkState, Printer, PrintOutcome, UsageError
 from drivers.camera.vision import CommissionedCodes, Verifier, VisionService, VisionSettings
 from ebr.allocation import CodeAllocator
 from ebr.audit.actor import Actor
 from ebr.catalog import load_batch_context
+from ebr.db import checkpoint_wal
 from ebr.journal import EventKind, Journal, JournalEvent, JournalWriter, verify_journal
 from ebr.line_codes import batch_status, unpacked_codes
 from gateway.alarms.catalog import RUNTIME_ALARMS
@@ -103,6 +104,11 @@ class LineRuntime:
         await self._stack.aclose()
 
     async def _open(self) -> None:
+        if self.settings.case_mode != "plc-count":
+            raise UsageError(
+                f"line {self.line.id}: case_mode {self.settings.case_mode} is not supported yet",
+                hint="use case_mode: plc-count (the PLC's case-complete signal)",
+            )
         engine = self.store.engine
         await self.journal.start()
         self._stack.push_async_callback(self.journal.close)
@@ -216,6 +222,7 @@ class LineRuntime:
         self._spawn(self._print_reports())
         self._spawn(self._every(self.settings.reconcile_every_s, self._reconcile))
         self._spawn(self._every(0.5, self._watch))
+        self._spawn(self._every(2.0, self._checkpoint))
         probe = LoopLagProbe(on_lag=self._lag, on_recover=self._lag_over)
         self.loop_lag = probe
         self._spawn(probe.run())
@@ -294,16 +301,27 @@ class LineRuntime:
         await self.supervisor.challenge_done(actor, record.passed, summary)
         return record.passed
 
-    async def run_units(self, units: int, actor: Actor, *, timeout: float | None = None) -> None:
-        """Produce until the batch has `units` codes issued, then complete and reconcile it."""
+    async def run_units(
+        self, units: int, actor: Actor, *, timeout: float | None = None
+    ) -> str | None:
+        """Produce until the batch has `units` codes issued, then complete and reconcile it.
+
+        Returns why production ended early, if it did: the timeout, or the line stopped by a
+        missed reject (an operator must find the unit; the batch is completed here as is)."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        ended_early = None
         while len(self.pipeline.ledger.issued) < units:
-            if deadline is not None and time.monotonic() > deadline:
+            if self._stopped_by_alarm:
+                ended_early = "line stopped: a reject was not confirmed by the bin sensor"
                 break
-            if self.supervisor.phase is BatchPhase.HELD and not self._stopped_by_alarm:
+            if deadline is not None and time.monotonic() > deadline:
+                ended_early = f"{units} units not reached within {timeout:g} s"
+                break
+            if self.supervisor.phase is BatchPhase.HELD:
                 await self.supervisor.start(actor)
             await asyncio.sleep(0.05)
         await self.finish(actor)
+        return ended_early
 
     async def finish(self, actor: Actor) -> Reconciliation | None:
         """Complete the batch: run out the conveyor, close the partial case and pallet, void the
@@ -413,6 +431,9 @@ class LineRuntime:
                 await work()
             except Exception:
                 log.exception("periodic task failed")
+
+    async def _checkpoint(self) -> None:
+        await asyncio.to_thread(checkpoint_wal, self.store.engine)
 
     async def _reconcile(self) -> None:
         if not self._closing:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,15 +49,19 @@ async def run_batch(
                     progress(runtime.report())
         finally:
             stopper.cancel()
+        ended_early: str | None = None
         if not producing.done():
             producing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await producing
             with contextlib.suppress(Exception):
                 await runtime.supervisor.hold(actor, "gateway stopped by the operator")
+            ended_early = "stopped by the operator; the batch is held"
         else:
-            producing.result()
+            outcome = producing.result()
+            ended_early = outcome if isinstance(outcome, str) else None
         report = runtime.report()
+        report["ended_early"] = ended_early
     verification = await asyncio.to_thread(verify_journal, store.engine, batch_id)
     report.update(
         chain_verified=verification.ok and verification.states_match,
@@ -65,6 +70,29 @@ async def run_batch(
         seconds=round(time.monotonic() - started, 1),
     )
     return report
+
+
+async def run_batch_until_signal(
+    store: SiteStore,
+    line: LineConfig,
+    batch_id: int,
+    actor: Actor,
+    *,
+    units: int | None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """`run_batch`, with Ctrl-C or SIGTERM holding the batch instead of killing the gateway."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        return await run_batch(
+            store, line, batch_id, actor, units=units, stop=stop, progress=progress
+        )
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def write_report(report: dict[str, Any], path: Path | None) -> None:

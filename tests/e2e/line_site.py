@@ -1,53 +1,19 @@
-"""A demo site on free ports with an operator, for the whole-line tests (not a test module)."""
+"""The demo site on free ports with an operator, for the whole-line tests (not a test module)."""
 
 from __future__ import annotations
 
-import contextlib
-import re
-import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from config import SiteConfig, load_site
+from config import SiteConfig
 from ebr.audit.actor import Actor
-from ebr.audit.checkpoints import create_site_key
-from ebr.catalog import create_batch
-from ebr.users import PermissionDeniedError, Users
-from gateway.commands.keys import write_new_key
-from gateway.site_store import SiteStore, open_site_store
+from gateway.line.testbed import DEMO_PRODUCT, open_simulated_site, write_demo_site
+from gateway.simulation import SimulationOptions
+from gateway.site_store import SiteStore
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "examples"
-DEMO_PORTS = ("48400", "49100", "42200", "45020", "49200")
-PRODUCT = "amox-250-24"
+PRODUCT = DEMO_PRODUCT
 OPERATOR = "op.zhang"
 OPERATOR_PASSWORD = "Line-clearance-2026"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def demo_site(folder: Path, *, database_url: str | None = None, **runtime: object) -> Path:
-    """The shipped demo site file with every device on a free port; `runtime` overrides
-    lines[0].runtime settings."""
-    text = (EXAMPLES / "demo.yaml").read_text(encoding="utf-8")
-    for port in DEMO_PORTS:
-        text = re.sub(rf"(?<=[: ]){port}\b", str(free_port()), text)
-    for key, value in runtime.items():
-        text, found = re.subn(rf"(?m)^(      {key}:) .*$", rf"\g<1> {value}", text)
-        if not found:
-            text = text.replace("    runtime:\n", f"    runtime:\n      {key}: {value}\n", 1)
-    if database_url is not None:
-        text += f"\ndatabase:\n  url: {database_url}\n"
-    site = folder / "site.yaml"
-    site.write_text(text, encoding="utf-8")
-    (folder / "keys").mkdir(exist_ok=True)
-    write_new_key(folder / "keys" / "serial.key")
-    create_site_key(folder / "keys" / "audit.key")
-    return site
 
 
 @dataclass
@@ -58,21 +24,27 @@ class LineSite:
     operator: Actor
 
 
-def open_line_site(site_file: Path, *, lot: str | None = None) -> LineSite:
-    config = load_site(site_file)
-    store = open_site_store(config)
-    users = Users(store.audit)
-    with contextlib.suppress(PermissionDeniedError):
-        users.bootstrap_administrator(OPERATOR, "张工 Zhang", OPERATOR_PASSWORD)
-    session = users.login(OPERATOR, OPERATOR_PASSWORD)
-    today = datetime.now(UTC).date()
-    batch_id = create_batch(
-        store.engine,
-        product_id=PRODUCT,
-        line_id=config.lines[0].id,
-        lot=lot or "E2E" + datetime.now(UTC).strftime("%H%M%S"),
-        expiry=config.expiry_for(PRODUCT, today),
-        production_date=today,
-        audit=store.audit,
+def demo_site(folder: Path, **runtime: object) -> Path:
+    return write_demo_site(folder, **runtime)
+
+
+def open_line_site(site_file: Path) -> LineSite:
+    site = open_simulated_site(
+        site_file, operator=OPERATOR, password=OPERATOR_PASSWORD, full_name="张工 Zhang"
     )
-    return LineSite(config, store, batch_id, Actor(session.user_id, session.username))
+    return LineSite(site.config, site.store, site.new_batch("E2E"), site.operator)
+
+
+def faulty_line(rate_upm: float, seed: int) -> SimulationOptions:
+    """The issue's faults: 2 % print defects, 0.5 % camera faults; small frames, fail-safe PLC
+    started by the gateway."""
+    return SimulationOptions(
+        rate_upm=rate_upm,
+        print_defects=0.02,
+        camera_faults=0.005,
+        image_defects=0.0,
+        gate_distance=8,
+        autostart=False,
+        frame_size=(320, 240),
+        seed=seed,
+    )

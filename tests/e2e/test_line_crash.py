@@ -25,10 +25,17 @@ from sqlalchemy import select
 from ebr.journal import EventKind, Journal, verify_journal
 from ebr.line_codes import batch_code_states
 from ebr.models import Code
-from gateway.simulation import LineSimulation, SimulationOptions, UnitRecord
+from gateway.simulation import LineSimulation, UnitRecord
 from serialization.states import CodeState
 from simulators.line_plc.line import GateOutcome
-from tests.e2e.line_site import OPERATOR, OPERATOR_PASSWORD, LineSite, demo_site, open_line_site
+from tests.e2e.line_site import (
+    OPERATOR,
+    OPERATOR_PASSWORD,
+    LineSite,
+    demo_site,
+    faulty_line,
+    open_line_site,
+)
 
 TRIALS = int(os.environ.get("TRACEGATE_CHAOS_TRIALS", "4"))
 RATE_UPM = 600.0
@@ -103,16 +110,7 @@ async def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
     site_file = demo_site(tmp_path)
     site = open_line_site(site_file)
     line = site.config.lines[0]
-    options = SimulationOptions(
-        rate_upm=RATE_UPM,
-        print_defects=0.02,
-        camera_faults=0.005,
-        image_defects=0.0,
-        gate_distance=8,
-        autostart=False,
-        frame_size=(320, 240),
-        seed=11,
-    )
+    options = faulty_line(RATE_UPM, seed=11)
     rng = random.Random(2026)
     log = tmp_path / "gateway.log"
     try:

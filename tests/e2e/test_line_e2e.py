@@ -20,10 +20,10 @@ from ebr.line_codes import batch_code_states
 from ebr.models import Code
 from gateway.line.devices import open_line_devices
 from gateway.line.runtime import LineRuntime
-from gateway.simulation import LineSimulation, SimulationOptions
+from gateway.simulation import LineSimulation
 from serialization.states import CodeState
 from simulators.line_plc.line import GateOutcome
-from tests.e2e.line_site import demo_site, open_line_site
+from tests.e2e.line_site import demo_site, faulty_line, open_line_site
 
 UNITS = int(os.environ.get("TRACEGATE_E2E_UNITS", "2000"))
 RATE_UPM = 1200.0
@@ -34,16 +34,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 async def test_two_thousand_units_with_faults(tmp_path: Path) -> None:
     site = open_line_site(demo_site(tmp_path))
     line = site.config.lines[0]
-    options = SimulationOptions(
-        rate_upm=RATE_UPM,
-        print_defects=0.02,
-        camera_faults=0.005,
-        image_defects=0.0,
-        gate_distance=8,
-        autostart=False,
-        frame_size=(320, 240),
-        seed=7,
-    )
+    options = faulty_line(RATE_UPM, seed=7)
     try:
         async with (
             LineSimulation(line, base_dir=site.config.base_dir, options=options) as simulation,
