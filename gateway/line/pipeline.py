@@ -420,7 +420,10 @@ class UnitPipeline:
     # --- plumbing ------------------------------------------------------------------------------
 
     def _journal(self, event: JournalEvent) -> asyncio.Future[Any]:
-        future = self.journal.submit(event)
+        """An accept (waited for) and a missed reject are written at once; the rest rides in
+        the next commit (`lazy`)."""
+        lazy = event.kind not in (EventKind.UNIT_ACCEPTED, EventKind.REJECT_MISSED)
+        future = self.journal.submit(event, lazy=lazy)
         future.add_done_callback(self._journaled)
         return future
 

@@ -74,7 +74,9 @@ class LineRuntime:
         self.settings = line.runtime
         self.alarms = alarms or AlarmManager(definitions=RUNTIME_ALARMS)
         self.vision_settings = vision_settings or VisionSettings()
-        self.journal = JournalWriter(Journal(store.engine), window_s=0.0)
+        self.journal = JournalWriter(
+            Journal(store.engine, audit=store.audit, anchor_every_s=1.0), window_s=0.0
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._stack = contextlib.AsyncExitStack()
         self.voided_at_start: list[str] = []
@@ -222,7 +224,7 @@ class LineRuntime:
         self._spawn(self._print_reports())
         self._spawn(self._every(self.settings.reconcile_every_s, self._reconcile))
         self._spawn(self._every(0.5, self._watch))
-        self._spawn(self._every(2.0, self._checkpoint))
+        self._spawn(self._every(10.0, self._checkpoint))
         probe = LoopLagProbe(on_lag=self._lag, on_recover=self._lag_over)
         self.loop_lag = probe
         self._spawn(probe.run())
@@ -476,7 +478,8 @@ class LineRuntime:
 
     def _journal_alarm(self, transition: Any) -> None:
         self.journal.submit(
-            JournalEvent(
+            lazy=True,
+            event=JournalEvent(
                 self.batch_id,
                 EventKind.NOTE,
                 data={
@@ -488,7 +491,7 @@ class LineRuntime:
                     "user": transition.user,
                     "detail": transition.detail,
                 },
-            )
+            ),
         )
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:

@@ -137,3 +137,32 @@ async def test_a_failed_commit_reports_nothing_durable_and_keeps_the_chain(line:
     assert entry.seq == 2
     result = verify_journal(line.engine, line.batch)
     assert (result.ok, result.states_match, result.events) == (True, True, 2)
+
+
+async def test_lazy_events_ride_in_the_next_urgent_commit(line: Line) -> None:
+    journal = WatchedJournal(line.engine)
+    writer = JournalWriter(journal, window_s=0.0, lazy_window_s=5.0)
+    await writer.start()
+    issued = [writer.submit(line.event(K.UNIT_ISSUED, key), lazy=True) for key in line.units[:3]]
+    await asyncio.sleep(0.05)
+    assert journal.calls == []
+    assert not any(future.done() for future in issued)
+    accepted = await writer.append(line.event(K.UNIT_ACCEPTED, line.units[0]))
+    await asyncio.gather(*issued)
+    assert journal.calls == [4]
+    assert accepted.seq == 4
+    await writer.close()
+
+
+async def test_a_lazy_event_alone_is_written_after_its_window(line: Line) -> None:
+    journal = WatchedJournal(line.engine)
+    writer = JournalWriter(journal, window_s=0.0, lazy_window_s=0.05)
+    await writer.start()
+    entry = await asyncio.wait_for(
+        writer.submit(line.event(K.UNIT_ISSUED, line.units[0]), lazy=True), 2.0
+    )
+    assert entry.seq == 1
+    late = writer.submit(line.event(K.UNIT_ISSUED, line.units[1]), lazy=True)
+    await writer.close()
+    assert late.done()
+    assert (await late).seq == 2

@@ -54,6 +54,4 @@ async def test_an_empty_buffer_gives_no_code_instead_of_waiting(engine: Engine) 
 def test_bad_marks_are_refused(engine: Engine) -> None:
     install_master_data(engine)
     with pytest.raises(ValueError, match="low water 100 must be"):
-        LineCodeBuffer(
-            CodeAllocator(engine), line_id="line-1", batch_id=1, size=100, low_water=100
-        )
+        LineCodeBuffer(CodeAllocator(engine), line_id="line-1", batch_id=1, size=100, low_water=100)
