@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -45,6 +46,11 @@ from serialization.reconciliation import Reconciliation
 from serialization.rules import PackagingLevel
 
 log = logging.getLogger("tracegate.line")
+
+GIL_SWITCH_INTERVAL_S = 0.0005
+"""The loop, the vision worker and the journal's commit thread hand the GIL to each other on
+every unit; with Python's default 5 ms interval a thread done with its C work (a decode, an
+fsync) can wait that long for the GIL, and the verdict with it."""
 
 
 @dataclass
@@ -106,6 +112,7 @@ class LineRuntime:
         await self._stack.aclose()
 
     async def _open(self) -> None:
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         if self.settings.case_mode != "plc-count":
             raise UsageError(
                 f"line {self.line.id}: case_mode {self.settings.case_mode} is not supported yet",
