@@ -1,8 +1,10 @@
 """The live reconciliation: every second, the runtime's ledger against the store.
 
 allocated = issued + buffered (+ voided, kept apart), and issued = accepted + rejected +
-sampled + destroyed + in flight. Counts are compared first; only when they differ are the
-keys read, so the check stays cheap on a long batch, and the alarm names the codes.
+sampled + destroyed + in flight. The store is asked only for a count of the batch's live codes;
+when it equals the codes the runtime knows of, those are the allocated set, and only when it
+differs are the keys read, so the check stays cheap on a long batch (a key read holds the GIL
+for milliseconds: on every unit's verdict path) and the alarm still names the codes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from ebr.line_codes import batch_code_states
+from ebr.line_codes import batch_code_states, live_code_count
 from gateway.line.buffer import LineCodeBuffer
 from gateway.line.ledger import CodeLedger
 from serialization.reconciliation import Reconciliation, reconcile
@@ -47,13 +49,21 @@ class LiveReconciler:
         """One comparison; None when an allocation is under way (its codes are in between)."""
         if self.buffer.allocating:
             return None
-        states = await asyncio.to_thread(
-            batch_code_states, self._engine, self.batch_id, line_id=self.line_id
+        counted = await asyncio.to_thread(
+            live_code_count, self._engine, self.batch_id, line_id=self.line_id
         )
         if self.buffer.allocating:
             return None
-        allocated = frozenset(k for k, s in states.items() if s is not CodeState.SN_INVALID)
-        result = reconcile(self.ledger.snapshot(allocated=allocated, buffered=self.buffer.keys))
+        buffered = self.buffer.keys
+        known = buffered | self.ledger.issued
+        if counted == len(known):
+            allocated = known
+        else:
+            states = await asyncio.to_thread(
+                batch_code_states, self._engine, self.batch_id, line_id=self.line_id
+            )
+            allocated = frozenset(k for k, s in states.items() if s is not CodeState.SN_INVALID)
+        result = reconcile(self.ledger.snapshot(allocated=allocated, buffered=buffered))
         self.checks += 1
         self.last = result
         if result.balanced:
