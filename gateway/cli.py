@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from drivers.base import DriverError
 from ebr.errors import StoreError
+from ebr.journal import JournalRejectedError
 from gateway.commands import (
     audit,
     check_config,
@@ -20,6 +22,7 @@ from gateway.commands import (
     vision,
 )
 from gateway.commands.common import CommandError, fail_from, report_error
+from gateway.line.supervisor import LineActionError
 from gateway.logs import configure_logging
 from gateway.site_store import SiteStoreError
 from serialization.errors import SerializationError
@@ -57,7 +60,15 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as error:
         report_error(error)
         return 1
-    except (SiteStoreError, StoreError, SerializationError, LookupError) as error:
+    except (
+        SiteStoreError,
+        StoreError,
+        SerializationError,
+        LookupError,
+        DriverError,
+        LineActionError,
+        JournalRejectedError,
+    ) as error:
         try:
             fail_from(error)
         except CommandError as command_error:
