@@ -140,14 +140,13 @@ def run(args: argparse.Namespace) -> int:
             counts = dict(conn.execute(select(Code.state, func.count()).group_by(Code.state)).all())
         summary = ", ".join(f"{CodeState(s).label} {n}" for s, n in sorted(counts.items()))
         print(f"\ncodes in the store: {summary}")
+        status = 0 if args.codes_only else run_line_demo(store, site_file, directory, args)
         if config.audit_key_path is not None and config.audit_key_path.exists():
             sealed = store.audit.checkpoint()
             if sealed is not None:
                 print(f"audit trail: signed checkpoint {sealed} covers every entry so far")
-        if not args.codes_only:
-            status = run_line_demo(store, site_file, directory, args)
-            if status:
-                return status
+        if status:
+            return status
         print(f"try: tracegate codes parse '<code>' --config {site_file}")
         print(f"     tracegate audit verify --config {site_file}")
     finally:
