@@ -12,7 +12,7 @@ from drivers.base import Camera, Printer, UsageError
 from drivers.opcua.client import OpcUaClient
 from gateway.devices import build_device, open_device
 from gateway.line.plc import LinePlc
-from gateway.line.runtime import LineDevices
+from gateway.line.runtime import CaseLabelDevices, LineDevices
 
 UP_TIMEOUT_S = 15.0
 
@@ -62,4 +62,34 @@ async def open_line_devices(line: LineConfig, base_dir: Path) -> AsyncIterator[L
             printer_job=printer_config.job,
             printer_fields=tuple(printer_config.job_fields),
             camera=camera,
+            case_labels=await _case_labels(line, base_dir, stack),
         )
+
+
+async def _case_labels(
+    line: LineConfig, base_dir: Path, stack: contextlib.AsyncExitStack
+) -> CaseLabelDevices | None:
+    """The case printer and camera, when the line has both (a TGP/1 printer)."""
+    printer_config = next((d for d in line.devices if d.role == "case-printer"), None)
+    camera_config = next((d for d in line.devices if d.role == "case-camera"), None)
+    if printer_config is None or camera_config is None:
+        return None
+    if not isinstance(printer_config, PrinterTcpDeviceConfig):
+        raise UsageError(f"line {line.id}: the case printer must be a printer-tcp device")
+    printer = await stack.enter_async_context(
+        open_device(build_device(printer_config, base_dir=base_dir))
+    )
+    camera = await stack.enter_async_context(
+        open_device(build_device(camera_config, base_dir=base_dir))
+    )
+    assert isinstance(printer, Printer)
+    assert isinstance(camera, Camera)
+    waiter = getattr(printer, "wait_until_up", None)
+    if waiter is not None:
+        await waiter(UP_TIMEOUT_S)
+    return CaseLabelDevices(
+        printer=printer,
+        job=printer_config.job,
+        fields=tuple(printer_config.job_fields),
+        camera=camera,
+    )

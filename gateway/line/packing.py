@@ -15,9 +15,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from drivers.camera.vision import VerificationResult
 from ebr.allocation import AllocatedCode
 from ebr.journal import EventKind, JournalEvent, JournalWriter
 from gateway.line.buffer import LineCodeBuffer
+from gateway.line.labels import CaseLabeller
+
+LABEL_ATTEMPTS = 3
 
 log = logging.getLogger("tracegate.line.packing")
 
@@ -53,6 +57,7 @@ class PackingStation:
         journal: JournalWriter,
         on_packed: Callable[[PackedContainer], None] | None = None,
         on_error: Callable[[str], None] | None = None,
+        labeller: CaseLabeller | None = None,
     ) -> None:
         self.level = level
         self.batch_id = batch_id
@@ -61,6 +66,8 @@ class PackingStation:
         self.journal = journal
         self.on_packed = on_packed
         self.on_error = on_error
+        self.labeller = labeller
+        self.labels_scrapped = 0
         self.waiting: deque[str] = deque()
         self.packed: list[PackedContainer] = []
         self.counts = PackingCounts()
@@ -87,9 +94,10 @@ class PackingStation:
             if self.buffer is None:
                 self._fail(f"no {self.level} coding rule: {take} children stay unpacked")
                 return None
-            code = self.buffer.take()
+            code = await self._labelled(number) if self.labeller else self.buffer.take()
             if code is None:
-                self._fail(f"no {self.level} code ready: {take} children stay unpacked")
+                self._fail(f"no {self.level} code for {self.level} {number}: {take} children "
+                           "stay unpacked")  # fmt: skip
                 return None
             children = tuple(self.waiting.popleft() for _ in range(take))
             try:
@@ -121,6 +129,35 @@ class PackingStation:
             if self.on_packed is not None:
                 self.on_packed(container)
             return container
+
+    async def _labelled(self, number: int) -> AllocatedCode | None:
+        """A code whose printed label verified; scrapped labels are journalled as such."""
+        assert self.labeller is not None
+        assert self.buffer is not None
+        for attempt in range(1, LABEL_ATTEMPTS + 1):
+            code = self.buffer.take()
+            if code is None:
+                return None
+            ref = f"{self.level}-{number}-{attempt}"
+            await self.journal.append(
+                JournalEvent(self.batch_id, EventKind.UNIT_ISSUED, unit_ref=ref, code_key=code.key)
+            )
+            result = await self.labeller.label(ref, code)
+            if isinstance(result, VerificationResult) and result.accepted:
+                return code
+            detail = result if isinstance(result, str) else f"{result.reason}: {result.detail}"
+            self.labels_scrapped += 1
+            await self.journal.append(
+                JournalEvent(
+                    self.batch_id,
+                    EventKind.UNIT_REJECTED,
+                    unit_ref=ref,
+                    code_key=code.key,
+                    data={"reason": "label_not_verified", "detail": detail},
+                )
+            )
+        self._fail(f"{self.level} {number}: {LABEL_ATTEMPTS} labels in a row did not verify")
+        return None
 
     def _fail(self, message: str) -> None:
         self.counts.failed += 1

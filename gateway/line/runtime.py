@@ -31,6 +31,7 @@ from gateway.alarms.catalog import RUNTIME_ALARMS
 from gateway.alarms.manager import AlarmManager
 from gateway.line.buffer import LineCodeBuffer
 from gateway.line.challenge import rendered_challenge
+from gateway.line.labels import CaseLabeller
 from gateway.line.packing import PackedContainer, PackingStation
 from gateway.line.pipeline import Alarm, UnitPipeline, UnitTrack
 from gateway.line.plc import LinePlc, PlcEvent, PlcEventKind
@@ -54,12 +55,22 @@ fsync) can wait that long for the GIL, and the verdict with it."""
 
 
 @dataclass
+class CaseLabelDevices:
+    printer: Printer
+    job: str
+    fields: tuple[str, ...]
+    camera: Camera
+
+
+@dataclass
 class LineDevices:
     plc: LinePlc
     printer: Printer
     printer_job: str
     printer_fields: tuple[str, ...]
     camera: Camera
+    case_labels: CaseLabelDevices | None = None
+    """The case printer and camera, when the line has both."""
 
 
 class LineRuntime:
@@ -194,7 +205,9 @@ class LineRuntime:
             on_reject_missed=self._reject_missed,
         )
         self.pipeline.ledger = ledger
-        self.cases = self._station("case", allocator, self._case_capacity())
+        self.cases = self._station(
+            "case", allocator, self._case_capacity(), labeller=await self._case_labeller(engine)
+        )
         self.pallets = self._station("pallet", allocator, self._pallet_capacity())
         for station, below in (
             (self.cases, PackagingLevel.UNIT),
@@ -251,7 +264,26 @@ class LineRuntime:
     def _pallet_capacity(self) -> int:
         return self.settings.cases_per_pallet or self._level_quantity(PackagingLevel.PALLET) or 8
 
-    def _station(self, level: str, allocator: CodeAllocator, capacity: int) -> PackingStation:
+    async def _case_labeller(self, engine: Any) -> CaseLabeller | None:
+        devices = self.devices.case_labels
+        if devices is None or PackagingLevel.CASE not in self._levels():
+            return None
+        with engine.connect() as conn:
+            case = load_batch_context(conn, self.batch_id, PackagingLevel.CASE)
+        verifier = Verifier(case.rule, case.product, case.lot_data, settings=self.vision_settings)
+        await devices.printer.load_job(devices.job, devices.fields)
+        labeller = CaseLabeller(devices.printer, len(devices.fields), devices.camera, verifier)
+        self._spawn(labeller.run())
+        return labeller
+
+    def _station(
+        self,
+        level: str,
+        allocator: CodeAllocator,
+        capacity: int,
+        *,
+        labeller: CaseLabeller | None = None,
+    ) -> PackingStation:
         packaging = PackagingLevel(level)
         has_rule = packaging in self._levels()
         buffer = (
@@ -276,6 +308,7 @@ class LineRuntime:
             journal=self.journal,
             on_packed=self._packed,
             on_error=lambda message: self._raise(Alarm.DEVICE_FAULT, f"{level}-packing", message),
+            labeller=labeller,
         )
 
     # --- operator actions used by the demo and tests -----------------------------------------
@@ -526,6 +559,7 @@ class LineRuntime:
             "cases": self.cases.counts.cases,
             "partial_cases": self.cases.counts.partial_cases,
             "pallets": self.pallets.counts.pallets,
+            "case_labels_scrapped": self.cases.labels_scrapped,
             "voided_at_start": len(self.voided_at_start),
             "revoked_at_start": len(self.revoked_at_start),
             "voided_at_end": len(self.voided_at_end),

@@ -26,7 +26,7 @@ from gateway.commands.keys import write_new_key
 from gateway.site_store import SiteStore, open_site_store
 
 DEMO_PRODUCT = "amox-250-24"
-DEMO_PORTS = ("48400", "49100", "42200", "45020", "49200")
+DEMO_PORTS = ("48400", "49100", "49101", "42200", "42201", "45020", "49200")
 READY_TIMEOUT_S = 180.0
 """Starting the simulator process imports OpenCV and asyncua: slow on a busy machine."""
 

@@ -54,6 +54,7 @@ async def test_two_thousand_units_with_faults(tmp_path: Path) -> None:
             await disconnecting
             report = runtime.report()
             ledger = simulation.ledger()
+            case_ledger = simulation.ledger("case")
         engine = site.store.engine
         journal = list(Journal(engine).entries(site.batch_id))
         verification = verify_journal(engine, site.batch_id)
@@ -109,4 +110,23 @@ async def test_two_thousand_units_with_faults(tmp_path: Path) -> None:
     assert counts[CodeState.ALLOCATED] == 0, counts
     assert counts[CodeState.ENCODED] == 0, counts
     assert counts[CodeState.COMMISSIONED] == len(kept)
+
+    cases = [
+        e.event
+        for e in journal
+        if e.event.kind is EventKind.AGGREGATED and e.event.data.get("level") == "case"
+    ]
+    assert len(cases) >= UNITS // 12, "cases were not packed"
+    label_of = {
+        e.event.code_key: e.event.unit_ref
+        for e in journal
+        if e.event.kind is EventKind.UNIT_ISSUED and (e.event.unit_ref or "").startswith("case-")
+    }
+    with site.store.engine.connect() as conn:
+        keys = [case.code_key for case in cases]
+        case_data = dict(conn.execute(select(Code.key, Code.data).where(Code.key.in_(keys))).all())
+    for case in cases:
+        assert case.code_key is not None
+        printed = case_ledger[label_of[case.code_key]].printed_payload
+        assert printed == case_data[case.code_key], "a case was recorded with a label not printed"
     print(report)

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
+from gateway.commands import demo
+from gateway.line import testbed
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -27,8 +29,12 @@ REPORT_KEYS = {
 
 
 def test_the_demo_runs_a_batch_and_reports_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    def on_free_ports(directory: Path, *, free_ports: bool = False) -> Path:
+        return testbed.write_demo_site(directory, free_ports=True)
+
+    monkeypatch.setattr(demo, "write_demo_site", on_free_ports)
     report_file = tmp_path / "report.json"
     argv = ["demo", "--dir", str(tmp_path / "demo"), "--count", "1", "--units", "40"]
     argv += ["--rate", "1200", "--defects", "0.05", "--report", str(report_file)]

@@ -17,7 +17,7 @@ from gateway.devices import build_device, check_devices
 from gateway.simulation import LineSimulation
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "examples"
-DEMO_PORTS = ("48400", "49100", "42200", "45020", "49200")
+DEMO_PORTS = ("48400", "49100", "49101", "42200", "42201", "45020", "49200")
 
 
 def free_port() -> int:
@@ -50,6 +50,8 @@ async def test_every_simulated_device_is_up(site: SiteConfig) -> None:
         "plc-1": LinkState.UP,
         "printer-1": LinkState.UP,
         "camera-1": LinkState.UP,
+        "case-printer-1": LinkState.UP,
+        "case-camera-1": LinkState.UP,
         "checkweigher-1": LinkState.UP,
         "scanner-1": LinkState.UP,
     }
@@ -106,6 +108,8 @@ def test_cli_exit_code_and_output(tmp_path: Path, capsys: pytest.CaptureFixture[
         "plc-1",
         "printer-1",
         "camera-1",
+        "case-printer-1",
+        "case-camera-1",
         "checkweigher-1",
         "scanner-1",
     ]

@@ -50,18 +50,11 @@ def free_port() -> int:
 
 def site_copy(folder: Path, *, case_level: bool = False) -> Path:
     text = (EXAMPLES / "demo.yaml").read_text(encoding="utf-8")
-    for port in ("48400", "49100", "42200", "45020", "49200"):
+    for port in ("48400", "49100", "49101", "42200", "42201", "45020", "49200"):
         text = re.sub(rf"(?<=[: ]){port}\b", str(free_port()), text)
-    if case_level:
-        text = text.replace(
-            "      - id: checkweigher-1\n",
-            "      - id: case-printer-1\n        kind: printer-tcp\n        role: case-printer\n"
-            f"        host: 127.0.0.1\n        port: {free_port()}\n        job: CASE\n"
-            "        job_fields: [code]\n"
-            "      - id: case-camera-1\n        kind: camera-tcp\n        role: case-camera\n"
-            f"        host: 127.0.0.1\n        port: {free_port()}\n"
-            "      - id: checkweigher-1\n",
-        )
+    if not case_level:
+        start = text.index("      # The case label (SSCC)")
+        text = text[:start] + text[text.index("      - id: checkweigher-1\n") :]
     site = folder / "site.yaml"
     site.write_text(text, encoding="utf-8")
     return site
@@ -200,10 +193,10 @@ async def test_the_case_camera_reads_the_sscc_the_case_printer_printed(tmp_path:
             TcpCamera("case-camera-1", "127.0.0.1", camera_cfg.port) as camera,
         ):
             await printer.wait_until_up(5)
-            await printer.load_job("CASE", ["code"])
+            await printer.load_job("CASE-SSCC", ["code", "hri"])
             frames = camera.results()
             await asyncio.sleep(0.3)
-            await printer.send(PrintItem("C1", SSCC))
+            await printer.send(PrintItem("C1", SSCC, ("(00)" + SSCC[2:],)))
             async with asyncio.timeout(5):
                 frame = await anext(frames)
                 while not isinstance(frame, Frame):
