@@ -317,10 +317,18 @@ class BatchInfo:
 
 
 def find_batch(engine: Engine, product_id: str, lot: str) -> BatchInfo | None:
+    return _batch_where(engine, Batch.product_id == product_id, Batch.lot == lot)
+
+
+def batch_info(engine: Engine, batch_id: int) -> BatchInfo | None:
+    return _batch_where(engine, Batch.id == batch_id)
+
+
+def _batch_where(engine: Engine, *where: Any) -> BatchInfo | None:
     with engine.connect() as conn:
         row = conn.execute(
             select(
                 Batch.id, Batch.product_id, Batch.line_id, Batch.lot, Batch.expiry, Batch.status
-            ).where(Batch.product_id == product_id, Batch.lot == lot)
+            ).where(*where)
         ).first()
     return None if row is None else BatchInfo(*row)

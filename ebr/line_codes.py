@@ -8,14 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import aliased
 
-from ebr.catalog import BatchInfo
 from ebr.models import Allocation, Batch, Code
 from serialization.rules import PackagingLevel
 from serialization.states import CodeState
+
+
+def _on_line(batch_id: int, line_id: str, level: PackagingLevel) -> tuple[Any, ...]:
+    """Where-clauses for the codes allocated to `line_id` for the batch at `level` (the query
+    joins `allocations`)."""
+    return (
+        Allocation.batch_id == batch_id,
+        Allocation.line_id == line_id,
+        Allocation.level == level.value,
+    )
 
 
 def batch_code_states(
@@ -25,11 +35,7 @@ def batch_code_states(
     query = (
         select(Code.key, Code.state)
         .join(Allocation, Code.allocation_id == Allocation.id)
-        .where(
-            Allocation.batch_id == batch_id,
-            Allocation.line_id == line_id,
-            Allocation.level == level.value,
-        )
+        .where(*_on_line(batch_id, line_id, level))
     )
     with engine.connect() as conn:
         return {key: CodeState(state) for key, state in conn.execute(query)}
@@ -46,16 +52,6 @@ def batch_status(engine: Engine, batch_id: int) -> str:
     return str(status)
 
 
-def batch_info(engine: Engine, batch_id: int) -> BatchInfo | None:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(
-                Batch.id, Batch.product_id, Batch.line_id, Batch.lot, Batch.expiry, Batch.status
-            ).where(Batch.id == batch_id)
-        ).first()
-    return None if row is None else BatchInfo(*row)
-
-
 def unpacked_codes(
     engine: Engine, batch_id: int, *, line_id: str, level: PackagingLevel
 ) -> list[str]:
@@ -65,9 +61,7 @@ def unpacked_codes(
         select(Code.key)
         .join(Allocation, Code.allocation_id == Allocation.id)
         .where(
-            Allocation.batch_id == batch_id,
-            Allocation.line_id == line_id,
-            Allocation.level == level.value,
+            *_on_line(batch_id, line_id, level),
             Code.state == int(CodeState.COMMISSIONED),
             Code.parent_id.is_(None),
         )
@@ -110,12 +104,7 @@ def live_code_count(
         select(func.count())
         .select_from(Code)
         .join(Allocation, Code.allocation_id == Allocation.id)
-        .where(
-            Allocation.batch_id == batch_id,
-            Allocation.line_id == line_id,
-            Allocation.level == level.value,
-            Code.state != int(CodeState.SN_INVALID),
-        )
+        .where(*_on_line(batch_id, line_id, level), Code.state != int(CodeState.SN_INVALID))
     )
     with engine.connect() as conn:
         return int(conn.execute(query).scalar_one())

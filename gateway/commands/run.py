@@ -9,8 +9,7 @@ import os
 from pathlib import Path
 
 from ebr.audit.actor import Actor
-from ebr.catalog import BatchInfo
-from ebr.line_codes import batch_info
+from ebr.catalog import BatchInfo, batch_info
 from ebr.users import UserError, Users
 from gateway.commands.common import fail, load_config
 from gateway.line.session import one_line, run_batch_until_signal, write_report

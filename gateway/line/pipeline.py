@@ -66,6 +66,9 @@ RaiseAlarm = Callable[[Alarm, str, str], None]
 
 @dataclass
 class UnitTrack:
+    """One unit on its way to the gate. Times are time.monotonic(), which is also the clock of
+    asyncio's loop (`call_at`, `timeout_at`)."""
+
     ref: int
     triggered_at: float
     deadline: float
@@ -174,7 +177,7 @@ class UnitPipeline:
         track = UnitTrack(ref, received_at, received_at + self.verdict_deadline_s)
         self._remember(track)
         loop = asyncio.get_running_loop()
-        track.timers.append(loop.call_at(self._loop_time(track.deadline), self._on_deadline, track))
+        track.timers.append(loop.call_at(track.deadline, self._on_deadline, track))
         if not self.producing():
             self._reject(track, RejectReason.NOT_PRODUCING, "the batch is not running")
             return
@@ -183,7 +186,7 @@ class UnitPipeline:
             return
         code = self.buffer.take()
         if code is None:
-            self.raise_alarm(Alarm.SERIAL_POOL_LOW, self.plc.name, "no code ready for the line")
+            self.raise_alarm(Alarm.SERIAL_POOL_LOW, self.buffer.line_id, "no code ready")
             self._reject(track, RejectReason.NO_CODE, "no code ready (buffer empty)")
             return
         track.code = code
@@ -289,7 +292,7 @@ class UnitPipeline:
             )
         )
         try:
-            async with asyncio.timeout_at(self._loop_time(track.deadline)):
+            async with asyncio.timeout_at(track.deadline):
                 await asyncio.shield(durable)
         except TimeoutError:
             self._revoke(track, "record not durable before the verdict deadline", late=True)
@@ -373,7 +376,7 @@ class UnitPipeline:
             self._spawn(self._tell_reject(track))
         loop = asyncio.get_running_loop()
         confirm_at = track.triggered_at + self.reject_confirm_s
-        track.timers.append(loop.call_at(self._loop_time(confirm_at), self._check_bin, track))
+        track.timers.append(loop.call_at(confirm_at, self._check_bin, track))
 
     def _record_reject(
         self, ref: int, code: AllocatedCode | None, reason: str, detail: str
@@ -446,11 +449,6 @@ class UnitPipeline:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    def _loop_time(monotonic_at: float) -> float:
-        """asyncio's loop clock is time.monotonic() on every platform we run on."""
-        return monotonic_at
 
     @property
     def open_units(self) -> int:

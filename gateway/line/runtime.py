@@ -417,22 +417,18 @@ class LineRuntime:
             case PlcEventKind.REJECT:
                 self.pipeline.on_bin(event.number)
             case PlcEventKind.CASE:
-                self._spawn(self._complete_case(event.number))
+                self._spawn(self._complete(self.cases, event.number))
             case PlcEventKind.PALLET:
-                self._spawn(self._complete_pallet(event.number))
+                self._spawn(self._complete(self.pallets, event.number))
             case PlcEventKind.STATE:
                 state = await self.devices.plc.packml_state()
                 await self.supervisor.plc_state_changed(state)
 
-    async def _complete_case(self, number: int) -> None:
-        if number not in self._signals["case"]:
-            self._signals["case"].add(number)
-            await self.cases.complete(number)
-
-    async def _complete_pallet(self, number: int) -> None:
-        if number not in self._signals["pallet"]:
-            self._signals["pallet"].add(number)
-            await self.pallets.complete(number)
+    async def _complete(self, station: PackingStation, number: int) -> None:
+        handled = self._signals[station.level]
+        if number not in handled:
+            handled.add(number)
+            await station.complete(number)
 
     async def _images(self) -> None:
         async for result in self.devices.camera.results():
