@@ -19,12 +19,14 @@ from config.coding_rules import (
 )
 from config.devices import check_devices
 from config.fields import close_match_hint
+from config.opcua_server import OpcUaServerSection, check_opcua_server
 from config.operations import AuditSection, MaintenanceSection
 from config.problems import Finding, Loc, Severity
 from config.product_checks import check_product, known_ids
 from config.products import ProductConfig
 from config.resolve import company_prefix, gtin14, sscc_serial_length
 from config.sections import DatabaseSection, LineConfig, SiteSection
+from config.uplinks import UplinksSection, check_uplinks
 from serialization.serials import MIN_FF1_DOMAIN
 from serialization.uscc import validate_uscc
 
@@ -46,6 +48,8 @@ class Parsed:
     """Folder of the site file, as given (not resolved), for files named relative to it."""
     audit: AuditSection | None = None
     maintenance: MaintenanceSection | None = None
+    opcua_server: OpcUaServerSection | None = None
+    uplinks: UplinksSection | None = None
 
 
 def cross_check(parsed: Parsed) -> list[Finding]:
@@ -62,6 +66,8 @@ def cross_check(parsed: Parsed) -> list[Finding]:
         *_lines(parsed),
         *check_devices(parsed.lines),
         *_unused_rules(parsed),
+        *check_opcua_server(parsed.opcua_server, parsed.base_dir),
+        *check_uplinks(parsed.uplinks, parsed.site, parsed.base_dir),
     ]
     written_rules = [rule_id for rule_id in parsed.rule_ids if rule_id is not None]
     for index, product in enumerate(parsed.products):

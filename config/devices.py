@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import Annotated, Final, Literal, Protocol
+from typing import Annotated, Final, Literal, Protocol, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -24,6 +24,7 @@ Role = Literal[
     "case-printer",
     "case-camera",
     "pallet-printer",
+    "pallet-camera",
     "handheld-scanner",
     "reject-station",
     "checkweigher",
@@ -36,24 +37,25 @@ Seconds = Annotated[float, Field(gt=0, le=3600)]
 
 _ENV_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NODE_ID: Final = re.compile(r"(ns=\d+;)?(i|s|g|b)=.+|nsu=[^;]+;(i|s|g|b)=.+")
+_OBJECT_NODE: Final = re.compile(r"(ns=\d+;)?s=[^;]+")
 
 
 class _Device(StrictModel):
     id: Identifier = Field(description="Unique name of the device on the site, e.g. plc-1.")
     role: Role = Field(
         description="What the device does on the line: line-plc, unit-printer, unit-camera, "
-        "case-printer, case-camera, pallet-printer, handheld-scanner, reject-station or "
-        "checkweigher. A line has at most one device per role (handheld scanners excepted)."
+        "case-printer, case-camera, pallet-printer, pallet-camera, handheld-scanner, "
+        "reject-station or checkweigher. A line has at most one device per role (handheld "
+        "scanners excepted)."
     )
 
 
 # --- OPC UA ----------------------------------------------------------------------------------
 
 
-class OpcUaDeviceConfig(_Device):
-    """A device reached over OPC UA (usually the line PLC)."""
+class _OpcUaEndpoint(_Device):
+    """How the gateway reaches and logs on to a device's OPC UA server."""
 
-    kind: Literal["opcua"] = Field(description="opcua: an OPC UA server.")
     endpoint: Text = Field(description="opc.tcp://host:port[/path] of the server.")
     security_policy: Literal["None", "Basic256Sha256", "Aes256Sha256RsaPss"] = Field(
         default="None",
@@ -86,12 +88,6 @@ class OpcUaDeviceConfig(_Device):
         description="Server certificates the gateway trusts, relative to this file; required "
         "with a security policy (a server certificate is never trusted silently).",
     )
-    tags: dict[str, str] = Field(
-        default_factory=dict,
-        description="Tag name → NodeId, e.g. unit_trigger: ns=2;s=Line.Trigger. Names ending "
-        "in _object or _method name an object or a method the gateway calls (the line PLC's "
-        "verdict_object and verdict_method, docs/protocols/line-plc.md), not a value.",
-    )
     stale_after_s: Seconds = Field(
         default=2.0, description="A subscription silent this long reports its tags stale."
     )
@@ -122,19 +118,8 @@ class OpcUaDeviceConfig(_Device):
             )
         return value
 
-    @field_validator("tags")
-    @classmethod
-    def _node_ids(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, node in value.items():
-            if not _NODE_ID.fullmatch(node):
-                raise InvalidValue(
-                    f"tag {name!r}: {node!r} is not a NodeId",
-                    hint="write it as ns=2;s=Line.Trigger or ns=2;i=1001",
-                )
-        return value
-
     @model_validator(mode="after")
-    def _coherent_security(self) -> OpcUaDeviceConfig:
+    def _coherent_security(self) -> Self:
         secured = self.security_policy != "None"
         if secured != (self.security_mode != "None"):
             raise InvalidValue(
@@ -183,6 +168,29 @@ class OpcUaDeviceConfig(_Device):
                 hint="use Basic256Sha256 or Aes256Sha256RsaPss with a client certificate",
                 field="identity",
             )
+
+
+class OpcUaDeviceConfig(_OpcUaEndpoint):
+    """A device reached over OPC UA (usually the line PLC)."""
+
+    kind: Literal["opcua"] = Field(description="opcua: an OPC UA server.")
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Tag name → NodeId, e.g. unit_trigger: ns=2;s=Line.Trigger. Names ending "
+        "in _object or _method name an object or a method the gateway calls (the line PLC's "
+        "verdict_object and verdict_method, docs/protocols/line-plc.md), not a value.",
+    )
+
+    @field_validator("tags")
+    @classmethod
+    def _node_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, node in value.items():
+            if not _NODE_ID.fullmatch(node):
+                raise InvalidValue(
+                    f"tag {name!r}: {node!r} is not a NodeId",
+                    hint="write it as ns=2;s=Line.Trigger or ns=2;i=1001",
+                )
+        return value
 
 
 # --- Modbus ----------------------------------------------------------------------------------
@@ -260,22 +268,69 @@ class ModbusRtuDeviceConfig(_ModbusDevice):
 # --- printers, cameras, scanners ---------------------------------------------------------------
 
 
-class PrinterTcpDeviceConfig(_Device):
+class _Printer(_Device):
+    """What the gateway selects on a coder, whatever carries it."""
+
+    job: Text = Field(description="Message (layout) selected on the printer, e.g. UNIT-GS1.")
+    job_fields: list[Text] = Field(
+        default_factory=lambda: ["code"],
+        min_length=1,
+        max_length=9,
+        description="Variable fields of the message: the symbol's data first, then one per "
+        "human-readable line (at most 9 in all).",
+    )
+    print_go: bool = Field(
+        default=False, description="Fire each print by software (no product-detect sensor)."
+    )
+
+
+class PrinterTcpDeviceConfig(_Printer):
     """A coder driven over the TGP/1 TCP line protocol (docs/protocols/printer.md)."""
 
     kind: Literal["printer-tcp"] = Field(description="printer-tcp: TGP/1 over TCP.")
     host: Text = Field(description="IP address or host name of the printer.")
     port: Port = Field(default=9100, description="TCP port of the printer.")
-    job: Text = Field(description="Message (layout) selected on the printer, e.g. UNIT-GS1.")
-    job_fields: list[Text] = Field(
-        default_factory=lambda: ["code"],
-        min_length=1,
-        description="Variable fields of the message: the symbol's data first, then one per "
-        "human-readable line.",
+
+
+def _object_node(value: str, device: str) -> str:
+    if not _OBJECT_NODE.fullmatch(value):
+        raise InvalidValue(
+            f"{value!r} is not a string NodeId",
+            hint=f"write it like ns=1;s={device}: the {device.lower()}'s nodes are named below it",
+        )
+    return value
+
+
+class PrinterOpcUaDeviceConfig(_OpcUaEndpoint, _Printer):
+    """A coder with an OPC UA server (docs/protocols/printer.md, OPC UA)."""
+
+    kind: Literal["printer-opcua"] = Field(description="printer-opcua: the printer over OPC UA.")
+    object_node: Text = Field(
+        default="ns=1;s=Printer",
+        description="NodeId of the printer object; its variables and methods are named below "
+        "it (ns=1;s=Printer.Status.Ready, …).",
     )
-    print_go: bool = Field(
-        default=False, description="Fire each print by software (no product-detect sensor)."
+    poll_interval_s: Seconds = Field(
+        default=0.5, description="How often the status is read and the heartbeat written."
     )
+
+    @field_validator("object_node")
+    @classmethod
+    def _string_node(cls, value: str) -> str:
+        return _object_node(value, "Printer")
+
+
+class PrinterModbusDeviceConfig(_Printer):
+    """A coder on Modbus TCP registers (docs/protocols/printer.md, Modbus)."""
+
+    kind: Literal["printer-modbus"] = Field(description="printer-modbus: Modbus TCP registers.")
+    host: Text = Field(description="IP address or host name of the printer.")
+    port: Port = Field(default=502, description="TCP port, 502 by default.")
+    slave: int = Field(default=1, ge=1, le=247, description="Slave (unit) id, 1-247.")
+    poll_interval_s: Seconds = Field(
+        default=0.05, description="How often the status and report mailbox are read."
+    )
+    request_timeout_s: Seconds = Field(default=1.0, description="Wait for one answer.")
 
 
 class CameraTcpDeviceConfig(_Device):
@@ -284,6 +339,22 @@ class CameraTcpDeviceConfig(_Device):
     kind: Literal["camera-tcp"] = Field(description="camera-tcp: the TCP frame stream.")
     host: Text = Field(description="IP address or host name of the camera.")
     port: Port = Field(description="TCP port of the frame stream.")
+
+
+class CameraOpcUaDeviceConfig(_OpcUaEndpoint):
+    """A camera with an OPC UA server (docs/protocols/camera.md, OPC UA)."""
+
+    kind: Literal["camera-opcua"] = Field(description="camera-opcua: the camera over OPC UA.")
+    object_node: Text = Field(
+        default="ns=1;s=Camera",
+        description="NodeId of the camera object; its variables and methods are named below "
+        "it (ns=1;s=Camera.Results.Sequence, …).",
+    )
+
+    @field_validator("object_node")
+    @classmethod
+    def _string_node(cls, value: str) -> str:
+        return _object_node(value, "Camera")
 
 
 class CameraFolderDeviceConfig(_Device):
@@ -321,12 +392,18 @@ class ScannerSerialDeviceConfig(_Device):
     )
 
 
+PrinterDeviceConfig = PrinterTcpDeviceConfig | PrinterOpcUaDeviceConfig | PrinterModbusDeviceConfig
+"""A printer of any transport: what a line's printer roles take."""
+
 DeviceConfig = Annotated[
     OpcUaDeviceConfig
     | ModbusTcpDeviceConfig
     | ModbusRtuDeviceConfig
     | PrinterTcpDeviceConfig
+    | PrinterOpcUaDeviceConfig
+    | PrinterModbusDeviceConfig
     | CameraTcpDeviceConfig
+    | CameraOpcUaDeviceConfig
     | CameraFolderDeviceConfig
     | ScannerTcpDeviceConfig
     | ScannerSerialDeviceConfig,
@@ -337,7 +414,10 @@ DEVICE_KINDS: Final = (
     "modbus-tcp",
     "modbus-rtu",
     "printer-tcp",
+    "printer-opcua",
+    "printer-modbus",
     "camera-tcp",
+    "camera-opcua",
     "camera-folder",
     "scanner-tcp",
     "scanner-serial",

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from config.coding_rules import RULE_MODELS, RuleConfig
 from config.crosscheck import Parsed, cross_check
 from config.fields import close_match_hint
+from config.opcua_server import OpcUaServerSection
 from config.operations import AuditSection, MaintenanceSection
 from config.problems import (
     CheckReport,
@@ -31,6 +32,7 @@ from config.products import ProductConfig
 from config.sections import DatabaseSection, LineConfig, SiteSection
 from config.site import SiteConfig
 from config.translate import translate
+from config.uplinks import UplinksSection
 from config.yamlsource import SourceMap, YamlDocument, parse_yaml_text, read_yaml_file
 
 _SECTIONS: Final = list(SiteConfig.model_fields)
@@ -127,6 +129,16 @@ def _validate(
         base_dir=None if site_path is None else site_path.parent,
         audit=check.one(AuditSection, data.get("audit", {}), ("audit",)),
         maintenance=check.one(MaintenanceSection, data.get("maintenance", {}), ("maintenance",)),
+        opcua_server=(
+            check.one(OpcUaServerSection, data["opcua_server"] or {}, ("opcua_server",))
+            if "opcua_server" in data
+            else None
+        ),
+        uplinks=(
+            check.one(UplinksSection, data["uplinks"] or {}, ("uplinks",))
+            if "uplinks" in data
+            else None
+        ),
     )
     findings.extend(cross_check(parsed))
     return parsed, findings

@@ -8,6 +8,7 @@ from typing import Final, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from config.devices import DeviceConfig
+from config.ebr import LineEbrConfig
 from config.fields import (
     CompanyPrefix,
     Gln,
@@ -162,8 +163,17 @@ class LineRuntimeConfig(StrictModel):
     case_mode: Literal["plc-count", "case-camera"] = Field(
         default="plc-count",
         description="plc-count: the PLC's case-complete signal takes the last N accepted "
-        "units; case-camera: the case camera reads the unit codes in the case (not supported "
-        "by the runtime yet: it refuses to start).",
+        "units; case-camera: on the case-complete signal the case camera's frame of the case "
+        "(unit ref case-<n>) is read and the case is recorded with exactly the units read, "
+        "when every one is an accepted unit of the batch not yet in a case and the count is "
+        "right; otherwise it is not recorded, an alarm is raised and its units go to rework.",
+    )
+    case_contents_timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="case-camera mode: how long to wait, after the case-complete signal, for "
+        "the case camera's frame of the case's contents; no frame by then refuses the case.",
     )
     units_per_case: int | None = Field(
         default=None,
@@ -217,4 +227,9 @@ class LineConfig(StrictModel):
         default_factory=list,
         description="The line's PLC, printers, cameras, scanners and Modbus devices, each "
         "with its kind (transport) and role.",
+    )
+    ebr: LineEbrConfig = Field(
+        default_factory=LineEbrConfig,
+        description="What the line records in the batch record on its own: process "
+        "parameters, in-process checks, counts and yield.",
     )

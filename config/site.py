@@ -12,11 +12,13 @@ from pydantic import Field, PrivateAttr, model_validator
 from config.coding_rules import CodingRuleConfig, NationalRuleConfig, RuleConfig, SsccRuleConfig
 from config.crosscheck import Parsed, cross_check
 from config.fields import StrictModel
+from config.opcua_server import OpcUaServerSection
 from config.operations import AuditSection, MaintenanceSection
 from config.problems import InvalidValue, Severity, format_location
 from config.products import ProductConfig
 from config.resolve import company_prefix, gtin14, month_only_expiry, sscc_serial_length
 from config.sections import DatabaseSection, LineConfig, SiteSection
+from config.uplinks import UplinksSection
 from serialization.national import NationalCodeFormat
 from serialization.rules import CodingRule, NationalIdentity, PackagingLevel, ProductMaster
 
@@ -65,6 +67,14 @@ class SiteConfig(StrictModel):
         default_factory=MaintenanceSection,
         description="Periodic work: clock checks against the time source, backups.",
     )
+    opcua_server: OpcUaServerSection | None = Field(
+        default=None,
+        description="The gateway's OPC UA server for the upstream MES; absent: no server.",
+    )
+    uplinks: UplinksSection | None = Field(
+        default=None,
+        description="Where records go upward through the outbox; absent: nowhere.",
+    )
 
     _base_dir: Path = PrivateAttr(default=Path())
     _source: Path | None = PrivateAttr(default=None)
@@ -92,6 +102,8 @@ class SiteConfig(StrictModel):
             lines=[line for line in parsed.lines if line is not None],
             audit=parsed.audit or AuditSection(),
             maintenance=parsed.maintenance or MaintenanceSection(),
+            opcua_server=parsed.opcua_server,
+            uplinks=parsed.uplinks,
         )
         if source is not None:
             config._source = source
@@ -110,6 +122,8 @@ class SiteConfig(StrictModel):
             line_ids=[line.id for line in self.lines],
             audit=self.audit,
             maintenance=self.maintenance,
+            opcua_server=self.opcua_server,
+            uplinks=self.uplinks,
         )
 
     @property

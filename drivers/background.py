@@ -58,6 +58,17 @@ class AsyncDevice(ABC):
         await self.close()
 
 
+def raise_if_cancelling() -> None:
+    """Re-raise a cancellation of the current task that a library turned into an error.
+
+    Protocol clients sometimes report a request cancelled under them as a failed request; a
+    loop that handles such errors by trying again would never end.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling() > 0:
+        raise asyncio.CancelledError
+
+
 async def wait_until_set(up: asyncio.Event, timeout: float, *, device: str, hint: str) -> None:
     """Wait for a device's link to come up, or raise `DeviceUnavailableError` with `hint`."""
     try:

@@ -4,8 +4,9 @@
   the same snapshot as the chain head recorded with it.
 - Incremental backups: every row added or changed since the previous backup, GMP records and
   audit evidence alike (`ebr.backup_incremental`), as a JSON segment read in one snapshot; its
-  audit entries must link to that backup's chain head. Restore = the full backup, then each
-  incremental in order, applied as upserts.
+  audit entries must link to that backup's chain head. Restore = the full backup, migrated to
+  the current schema (one made before an upgrade lacks the newer tables the incrementals fill),
+  then each incremental in order, applied as the tables' triggers allow.
 - Every manifest records each table's high-water mark and digest (row count, SHA-256 of its
   canonical rows) taken in the backup's snapshot.
 - Every backup is verified when made, by restoring it (with the chain of backups it continues)
@@ -55,6 +56,7 @@ from ebr.backup_incremental import (
 )
 from ebr.db import make_engine
 from ebr.errors import StoreError
+from ebr.schema import upgrade
 
 DEFAULT_RETENTION = timedelta(days=5 * 366)
 SEGMENT_FORMAT = "tracegate-incremental/2"
@@ -403,6 +405,8 @@ class Backups:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         scratch_url = url.set(database=name)
         try:
+            if _pg_schema(url) == "public":
+                _drop_empty_public_schema(scratch_url)
             _run(["pg_restore", *_pg_connection_args(scratch_url), "--no-owner", str(backup)], url)
             engine = make_engine(scratch_url.render_as_string(hide_password=False))
             try:
@@ -535,6 +539,15 @@ def _bundle_view(segment: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply_incrementals(engine: Engine, chain: list[tuple[Path, BackupManifest]]) -> None:
+    """Migrate the restored full backup to the current schema, then apply each incremental."""
+    try:
+        upgrade(engine)
+    except SQLAlchemyError as error:
+        problem = str(error).splitlines()[0]
+        raise BackupError(
+            f"the restored full backup cannot be migrated to the current schema: {problem}",
+            hint="restore it with the gateway version that made it, then upgrade that copy",
+        ) from error
     for path, manifest in chain:
         segment = _load_segment(path.parent / manifest.file)
         try:
@@ -586,6 +599,16 @@ def _pg_schema(url: URL) -> str:
         if part.startswith("-csearch_path="):
             return part.split("=", 1)[1].split(",")[0]
     return "public"
+
+
+def _drop_empty_public_schema(url: URL) -> None:
+    """A dump of the `public` schema creates it, and a new database already has it (empty)."""
+    scratch = create_engine(url.render_as_string(hide_password=False))
+    try:
+        with scratch.begin() as conn:
+            conn.execute(text("DROP SCHEMA public"))
+    finally:
+        scratch.dispose()
 
 
 def _pg_connection_args(url: URL) -> list[str]:

@@ -1,14 +1,21 @@
 """Logical incremental backups: which rows changed since a backup, how to apply them, and a
 digest of every table to prove a restore equals the live database at the backup's moment.
 
-GMP rows are never deleted (migration 0003), so what changed since backup B is:
+GMP rows are never deleted (migrations 0003, 0008-0010), so what changed since backup B is:
 - in growing tables, the rows whose integer key is above B's high-water mark;
 - in `codes`, also the codes named by state changes above B's `code_transitions` mark, the
   codes handed to allocations above B's `allocations` mark (imported codes change that way),
   and every code of a batch with production journal events above B's `journal_events` mark
   (packing moves `codes.parent_id` without a state change; the aggregation rules keep a
   parent and its children in one batch);
-- every other table (master data, pools, batches, users, keys) is small and copied whole.
+- in the executed record's exceptions, deviations and scheduled checks, which are settled once
+  (acknowledged, closed, done) after they are written, also the rows that audit entries above
+  B's `audit_entries` mark name (each change is audited in the transaction that makes it);
+- every other table (master data, pools, batches, users, keys, recipes, orders) is small and
+  copied whole.
+Rows are applied as the database's own triggers allow: append-only tables take inserts of the
+rows they lack; tables whose triggers let only some columns change (settled once, or fixed
+when written) get those columns updated where they differ, and nothing else.
 Nothing is added to the allocation path: no triggers, no extra columns.
 """
 
@@ -40,9 +47,33 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.pool import NullPool
 
 from ebr.audit.bundle import one_snapshot
+from ebr.audit.triggers import APPEND_ONLY_TABLES
+from ebr.decoction.models import APPEND_ONLY_TABLES as DECOCTION_TABLES
 from ebr.errors import StoreError
+from ebr.execution.checks import OBJECT as CHECK_OBJECT
+from ebr.execution.exceptions import OBJECT as EXCEPTION_OBJECT
+from ebr.execution.models import APPEND_ONLY_TABLES as EXECUTION_APPEND_ONLY
+from ebr.execution.models import (
+    SETTLING_COLUMNS,
+    DeviationRow,
+    ExceptionRow,
+    ScheduledCheckRow,
+)
+from ebr.execution.signing import DEVIATION_OBJECT
 from ebr.models import Base
+from ebr.recipes.models import CHANGING_COLUMNS
 
+ADDED_LATER = dict.fromkeys(
+    (
+        "journal_events",
+        "record_acknowledgements",
+        *EXECUTION_APPEND_ONLY,
+        *SETTLING_COLUMNS,
+        *DECOCTION_TABLES,
+    ),
+    0,
+)
+"""Growing tables newer than some base backups: such a backup was made while they were empty."""
 GROWING = frozenset(
     {
         "imports",
@@ -53,29 +84,30 @@ GROWING = frozenset(
         "audit_checkpoints",
         "e_signatures",
         "clock_readings",
-        "journal_events",
+        *ADDED_LATER,
     }
 )
-"""Tables whose rows are only ever added (codes also change state; see `changed_rows`)."""
-INSERT_ONLY = frozenset(
-    {
-        "code_transitions",
-        "audit_entries",
-        "audit_checkpoints",
-        "audit_keys",
-        "e_signatures",
-        "clock_readings",
-        "journal_events",
-    }
-)
+"""Tables whose rows are only ever added (codes and the settled-once tables also change; see
+`changed_rows`)."""
+INSERT_ONLY = frozenset(APPEND_ONLY_TABLES)
 """Tables whose triggers refuse UPDATE: applied as inserts that skip rows already present."""
+UPDATABLE_COLUMNS = {**SETTLING_COLUMNS, **CHANGING_COLUMNS}
+"""Tables whose triggers refuse an UPDATE of any other column (or of a settled row): applied by
+setting only these columns, and only in rows where one of them differs."""
+SETTLED_AFTER_WRITING = {
+    ExceptionRow.__tablename__: EXCEPTION_OBJECT,
+    DeviationRow.__tablename__: DEVIATION_OBJECT,
+    ScheduledCheckRow.__tablename__: CHECK_OBJECT,
+}
+"""Growing tables whose rows are settled after they are written, and the audit object type
+their changes are recorded under."""
 REPLACED_PER_PRODUCT = "product_levels"
 """The only table whose rows are deleted (a product's levels are replaced as a whole)."""
 
 Rows = dict[str, list[dict[str, Any]]]
 
-ADDED_LATER = {"journal_events": 0}
-"""Growing tables newer than some base backups: such a backup was made while they were empty."""
+EMPTY_TABLE_DIGEST = [0, hashlib.sha256().hexdigest()]
+"""The digest of a table without rows."""
 
 
 def tables() -> list[Table]:
@@ -167,6 +199,9 @@ def changed_rows(conn: Connection, marks: dict[str, int]) -> Rows:
                     ),
                 )
             )
+        elif table.name in SETTLED_AFTER_WRITING:
+            audited = _audited_ids(conn, SETTLED_AFTER_WRITING[table.name], marks["audit_entries"])
+            query = query.where(or_(_key(table) > marks[table.name], _key(table).in_(audited)))
         elif table.name in GROWING:
             query = query.where(_key(table) > marks[table.name])
         query = query.order_by(*table.primary_key.columns)
@@ -175,6 +210,17 @@ def changed_rows(conn: Connection, marks: dict[str, int]) -> Rows:
             for row in conn.execute(query).mappings()
         ]
     return found
+
+
+def _audited_ids(conn: Connection, object_type: str, audit_mark: int) -> list[int]:
+    """The integer ids of the objects of this type that audit entries above the mark name."""
+    entries = Base.metadata.tables["audit_entries"]
+    named = conn.execute(
+        select(entries.c.object_id)
+        .distinct()
+        .where(entries.c.seq > audit_mark, entries.c.object_type == object_type)
+    ).scalars()
+    return sorted(int(name) for name in named if name.isdigit())
 
 
 def apply_rows(conn: Connection, rows: Rows) -> None:
@@ -200,6 +246,21 @@ def apply_rows(conn: Connection, rows: Rows) -> None:
         others = [column.name for column in table.columns if column.name not in keys]
         if table.name in INSERT_ONLY or not others:
             conn.execute(statement.on_conflict_do_nothing(index_elements=keys), values)
+        elif table.name in UPDATABLE_COLUMNS:
+            updatable = UPDATABLE_COLUMNS[table.name]
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=keys,
+                    set_={name: statement.excluded[name] for name in updatable},
+                    where=or_(
+                        *(
+                            table.c[name].is_distinct_from(statement.excluded[name])
+                            for name in updatable
+                        )
+                    ),
+                ),
+                values,
+            )
         else:
             conn.execute(
                 statement.on_conflict_do_update(
@@ -237,8 +298,10 @@ def table_digests(conn: Connection) -> dict[str, list[Any]]:
 
 
 def differing_tables(expected: dict[str, list[Any]], found: dict[str, list[Any]]) -> list[str]:
+    """The tables whose digests differ; a table a backup's manifest does not name is newer
+    than the backup, which saw it empty."""
     names = sorted(expected.keys() | found.keys())
-    return [name for name in names if expected.get(name) != found.get(name)]
+    return [name for name in names if expected.get(name, EMPTY_TABLE_DIGEST) != found.get(name)]
 
 
 def _canonical(values: list[Any]) -> bytes:

@@ -7,6 +7,9 @@ PostgreSQL runs through the same models with psycopg 3.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -27,12 +30,24 @@ background instead (`checkpoint_wal`), off the unit pipeline's commit path."""
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        _create_private(parsed.database, uri=parsed.query.get("uri") == "true")
         engine = create_engine(url, **kwargs)
         _set_up_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def _create_private(database: str | None, *, uri: bool) -> None:
+    """A new SQLite database file is made readable by its owner only (0600) before SQLite
+    creates it with the process's umask; its WAL and shared-memory files take its mode."""
+    if uri or not database or database == ":memory:":
+        return
+    path = Path(database)
+    if path.parent.is_dir() and not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _set_up_sqlite(engine: Engine) -> None:

@@ -96,7 +96,19 @@ def read_entries(name: str, content: bytes) -> list[ImportEntry]:
     if name.lower().endswith(".json"):
         return list(_json_entries(name, text))
     if name.lower().endswith(".csv"):
-        return list(_csv_entries(name, text))
+        try:
+            return list(_csv_entries(name, text))
+        except csv.Error as error:
+            raise ImportRejectedError(
+                name,
+                [
+                    ImportProblem(
+                        "CSV",
+                        f"not readable as CSV: {error}",
+                        "check the quotes; a field holds at most 131072 characters",
+                    )
+                ],
+            ) from None
     raise ImportRejectedError(
         name, [ImportProblem(name, "unknown file type", "give a .csv or .json file")]
     )
@@ -146,6 +158,17 @@ def _json_entries(name: str, text: str) -> Iterator[ImportEntry]:
             name,
             [ImportProblem(f"line {error.lineno} column {error.colno}", f"bad JSON: {error.msg}")],
         ) from None
+    except (ValueError, RecursionError) as error:
+        raise ImportRejectedError(
+            name,
+            [
+                ImportProblem(
+                    "document",
+                    f"bad JSON: {str(error)[:120]}",
+                    "numbers of at most 4300 digits, nesting at most a few hundred levels",
+                )
+            ],
+        ) from None
     groups = document if isinstance(document, list) else [document]
     for index, group in enumerate(groups):
         where = f"[{index}]" if isinstance(document, list) else ""
@@ -162,7 +185,19 @@ def _json_entries(name: str, text: str) -> Iterator[ImportEntry]:
             )
         product, level = group["product"], str(group.get("level", "unit"))
         for key, kind in (("serials", "serial"), ("codes", "code"), ("ranges", "range")):
-            for i, item in enumerate(group.get(key, ())):
+            items = group.get(key, [])
+            if not isinstance(items, list):
+                raise ImportRejectedError(
+                    name,
+                    [
+                        ImportProblem(
+                            f"{where}{'.' if where else ''}{key}",
+                            f"`{key}` must be a list, not {type(items).__name__}",
+                            f'e.g. "{key}": ["…"]',
+                        )
+                    ],
+                )
+            for i, item in enumerate(items):
                 location = f"{where}{'.' if where else ''}{key}[{i}]"
                 if kind == "range":
                     bounds = item if isinstance(item, dict) else {}

@@ -208,7 +208,11 @@ class JournalEventRow(Base):
     """
 
     __tablename__ = "journal_events"
-    __table_args__ = (UniqueConstraint("batch_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("batch_id", "seq"),
+        Index("ix_journal_events_code_key", "code_key"),
+        Index("ix_journal_events_batch_id_kind", "batch_id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
@@ -222,6 +226,30 @@ class JournalEventRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class RecordAcknowledgement(Base):
+    """A consumer (the upstream MES) confirmed it holds every record up to `sequence`.
+
+    Append-only (migration 0005): a consumer's cursor is its highest acknowledged sequence, so
+    an acknowledgement never moves it back and the history of acknowledgements is kept.
+    """
+
+    __tablename__ = "record_acknowledgements"
+    __table_args__ = (
+        Index("ix_record_acknowledgements_consumer_sequence", "consumer", "sequence"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    consumer: Mapped[str] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    """A `journal_events.id`."""
+    username: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # Tables defined in their own modules, imported here so that Base.metadata holds every table.
 from ebr import users_models  # noqa: E402, F401
 from ebr.audit import models as audit_models  # noqa: E402, F401
+from ebr.decoction import models as decoction_models  # noqa: E402, F401
+from ebr.execution import models as execution_models  # noqa: E402, F401
+from ebr.outbox import models as outbox_models  # noqa: E402, F401
+from ebr.recipes import models as recipe_models  # noqa: E402, F401

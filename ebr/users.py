@@ -263,6 +263,49 @@ class Users:
                 reason=reason,
             )
 
+    def set_badge(self, actor: Session, user_id: int, badge: str, pin: str, *, reason: str) -> None:
+        """Give an operator a (new) badge and PIN for badge log-in. The PIN is stored hashed
+        and never audited; the badge is, with the one it replaces."""
+        self._require_admin(actor)
+        badge = badge.strip()
+        if not badge or len(badge) > 64:
+            raise UserError(
+                f"badge {badge!r} is not valid", hint="scan or type the badge's 1-64 characters"
+            )
+        with self._engine.begin() as conn:
+            user = self._row(conn, user_id)
+            if Role(user.role) is not Role.OPERATOR:
+                raise UserError(
+                    f"badge log-in is for operators, not {user.role} ({user.username})",
+                    hint="other roles log in with their password",
+                )
+            holder = conn.execute(
+                select(UserRow.id, UserRow.username).where(
+                    UserRow.badge == badge, UserRow.id != user_id
+                )
+            ).first()
+            if holder is not None:
+                raise UserError(
+                    f"badge {badge!r} belongs to {holder.username} (account {holder.id})",
+                    hint="a badge identifies one person; use another badge",
+                )
+            self._check_pin(pin)
+            conn.execute(
+                update(UserRow)
+                .where(UserRow.id == user_id)
+                .values(badge=badge, pin_hash=self._hasher.hash(pin))
+            )
+            self._audit(
+                conn,
+                actor,
+                "badge_set",
+                user_id,
+                action="modify",
+                old={"badge": user.badge},
+                new={"badge": badge, "pin": "set"},
+                reason=reason,
+            )
+
     def deactivate(self, actor: Session, user_id: int, *, reason: str) -> None:
         """Accounts are deactivated, never deleted: their id and name stay taken for ever."""
         self._require_admin(actor)

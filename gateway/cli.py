@@ -9,21 +9,35 @@ from drivers.base import DriverError
 from ebr.errors import StoreError
 from ebr.journal import JournalRejectedError
 from gateway.commands import (
+    api,
     audit,
+    backup,
+    certs,
     check_config,
     codes,
     db,
+    decoction,
     demo,
     devices,
+    doctor,
+    ebr,
+    epcis,
     keys,
+    opcua,
+    order,
+    platform,
+    recall,
+    recipe,
     run,
     simulate,
+    trace,
     users,
     vision,
 )
 from gateway.commands.common import CommandError, fail_from, report_error
 from gateway.line.supervisor import LineActionError
 from gateway.logs import configure_logging
+from gateway.opcua_server import OpcUaServerError
 from gateway.site_store import SiteStoreError
 from serialization.errors import SerializationError
 
@@ -44,9 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
         run,
         vision,
         audit,
+        ebr,
+        epcis,
+        trace,
+        recall,
+        recipe,
+        order,
+        decoction,
+        platform,
+        api,
         users,
         devices,
         simulate,
+        certs,
+        opcua,
+        doctor,
+        backup,
     ):
         module.add_parser(commands)
     return parser
@@ -68,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         DriverError,
         LineActionError,
         JournalRejectedError,
+        OpcUaServerError,
     ) as error:
         try:
             fail_from(error)

@@ -12,17 +12,20 @@ import contextlib
 import os
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from config import SiteConfig
 from config.devices import (
     CameraFolderDeviceConfig,
+    CameraOpcUaDeviceConfig,
     CameraTcpDeviceConfig,
     DeviceConfig,
     ModbusRtuDeviceConfig,
     ModbusTcpDeviceConfig,
     OpcUaDeviceConfig,
+    PrinterModbusDeviceConfig,
+    PrinterOpcUaDeviceConfig,
     PrinterTcpDeviceConfig,
     ScannerSerialDeviceConfig,
     ScannerTcpDeviceConfig,
@@ -39,15 +42,29 @@ from drivers.base import (
 )
 from drivers.camera.client import TcpCamera
 from drivers.camera.folder import FolderCamera
+from drivers.camera.opcua import OpcUaCamera
 from drivers.modbus.client import ModbusTagSource
 from drivers.modbus.settings import PollSettings, RtuSettings, TcpSettings
 from drivers.modbus.tagmap import DataType, Order, Table, Tag
 from drivers.opcua.client import OpcUaClient
 from drivers.opcua.settings import Identity, OpcUaSettings, SecurityMode, SecurityPolicy
 from drivers.printer.client import TcpPrinter
+from drivers.printer.modbus import DEFAULT_POLL, ModbusPrinter
+from drivers.printer.opcua import OpcUaPrinter
 from drivers.scanner.client import SerialScanner, TcpScanner
 
 Device = TagSource | Printer | Camera | Scanner
+OpcUaConfig = OpcUaDeviceConfig | PrinterOpcUaDeviceConfig | CameraOpcUaDeviceConfig
+_STARTED_BY_START = (
+    TcpPrinter,
+    OpcUaPrinter,
+    ModbusPrinter,
+    TcpCamera,
+    OpcUaCamera,
+    FolderCamera,
+    TcpScanner,
+    SerialScanner,
+)
 
 _SUFFIXES: Mapping[ScanSuffix, bytes | None] = {
     "cr-or-lf": None,
@@ -77,8 +94,31 @@ def build_device(
             return _modbus(device, base_dir)
         case PrinterTcpDeviceConfig():
             return TcpPrinter(device.id, device.host, device.port, print_go=device.print_go)
+        case PrinterOpcUaDeviceConfig():
+            return OpcUaPrinter(
+                _opcua_settings(device, base_dir, environ or os.environ),
+                root=device.object_node,
+                print_go=device.print_go,
+                poll_interval=device.poll_interval_s,
+            )
+        case PrinterModbusDeviceConfig():
+            poll = replace(
+                DEFAULT_POLL,
+                poll_interval_s=device.poll_interval_s,
+                request_timeout_s=device.request_timeout_s,
+            )
+            return ModbusPrinter(
+                device.id,
+                TcpSettings(device.host, device.port),
+                slave=device.slave,
+                print_go=device.print_go,
+                poll=poll,
+            )
         case CameraTcpDeviceConfig():
             return TcpCamera(device.id, device.host, device.port)
+        case CameraOpcUaDeviceConfig():
+            settings = _opcua_settings(device, base_dir, environ or os.environ)
+            return OpcUaCamera(settings, root=device.object_node)
         case CameraFolderDeviceConfig():
             folder = base_dir / device.folder
             return FolderCamera(device.id, folder, poll_interval=device.poll_interval_s)
@@ -94,7 +134,7 @@ def build_device(
 
 
 def _opcua_settings(
-    device: OpcUaDeviceConfig, base_dir: Path, environ: Mapping[str, str]
+    device: OpcUaConfig, base_dir: Path, environ: Mapping[str, str]
 ) -> OpcUaSettings:
     password = None
     if device.password_env is not None:
@@ -120,7 +160,7 @@ def _opcua_settings(
         client_certificate=path(device.client_certificate),
         client_private_key=path(device.client_private_key),
         trusted_server_certificates=tuple(base_dir / name for name in device.trusted_certificates),
-        tags=dict(device.tags),
+        tags=dict(device.tags) if isinstance(device, OpcUaDeviceConfig) else {},
         stale_after_s=device.stale_after_s,
         publishing_interval_ms=device.publishing_interval_ms,
     )
@@ -165,7 +205,7 @@ async def open_device(device: Device) -> AsyncIterator[Device]:
         await device.open()
     elif isinstance(device, ModbusTagSource):
         await device.start()
-    elif isinstance(device, TcpPrinter | TcpCamera | FolderCamera | TcpScanner | SerialScanner):
+    elif isinstance(device, _STARTED_BY_START):
         device.start()
     try:
         yield device
@@ -277,7 +317,7 @@ async def _read_tags(device: Device, config: DeviceConfig) -> str | None:
 
 def _where(config: DeviceConfig) -> str:
     match config:
-        case OpcUaDeviceConfig():
+        case OpcUaDeviceConfig() | PrinterOpcUaDeviceConfig() | CameraOpcUaDeviceConfig():
             return f"{config.endpoint} ({config.security_policy}/{config.security_mode})"
         case ModbusRtuDeviceConfig() | ScannerSerialDeviceConfig():
             return f"{config.serial_port}@{config.baudrate}"

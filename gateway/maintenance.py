@@ -39,7 +39,8 @@ DAYS_PER_YEAR = 366
 
 
 def log_alarm(kind: str, details: dict[str, Any]) -> None:
-    log.warning("alarm", kind=kind, **details)
+    """The engine's alarms, logged: their details may carry a `kind` of their own."""
+    log.warning("alarm", alarm=kind, **details)
 
 
 def gateway_scheduler() -> Any:

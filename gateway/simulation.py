@@ -18,8 +18,21 @@ The PLC's gate is fail-safe: a unit without an ACCEPT verdict (`Line.Conveyor.Se
 the time it reaches the gate is rejected. With `autostart` the simulation resets and starts the
 line itself; without, the gateway commands it over OPC UA.
 
+With `runtime.case_mode: case-camera` in the line's config the case camera also photographs
+each case the PLC's packer closes (`case-<n>`): one frame with the tops of the cartons in it,
+each showing what its unit printer really printed; the packer closes its partial case when the
+line is stopped. `cases()` is the truth of what went into each case.
+
 A serial device (Modbus RTU, a serial scanner) is simulated on a pseudo-terminal, linked from
 its configured `serial_port` when nothing is there yet; an existing port is left alone.
+
+Printers are simulated on their configured transport (TGP/1 over TCP, OPC UA, Modbus
+registers) and cameras on theirs (the TCP frame stream, OPC UA, a folder); the coder behind
+every printer is the same. An OPC UA device (the line PLC, a printer, a camera) with a security
+policy in the site file is served with exactly that policy and mode and nothing weaker, under
+the certificate the site file trusts for it (`trusted_certificates`, the first one): its
+private key is expected beside it as `<name>.key.pem`, and when neither file exists both are
+made there, so a simulated line runs secured out of the box.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import random
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
@@ -40,24 +54,44 @@ import numpy as np
 
 from config.devices import (
     CameraFolderDeviceConfig,
+    CameraOpcUaDeviceConfig,
     CameraTcpDeviceConfig,
     DeviceConfig,
     ModbusRtuDeviceConfig,
     ModbusTcpDeviceConfig,
     OpcUaDeviceConfig,
+    PrinterDeviceConfig,
+    PrinterModbusDeviceConfig,
+    PrinterOpcUaDeviceConfig,
     PrinterTcpDeviceConfig,
     ScannerSerialDeviceConfig,
     ScannerTcpDeviceConfig,
 )
 from config.sections import LineConfig
 from drivers.base import PixelFormat
-from simulators.camera.render import DefectKind, DefectSpec, RenderError, defects_for, render
+from drivers.camera.opcua_nodes import NAMESPACE_URI as CAMERA_NAMESPACE
+from drivers.printer.opcua_nodes import NAMESPACE_URI as PRINTER_NAMESPACE
+from simulators.camera.render import (
+    DefectKind,
+    DefectSpec,
+    RenderError,
+    contents_frame_size,
+    defects_for,
+    render,
+    render_many,
+)
 from simulators.camera.server import CameraServer, SourceImage
-from simulators.line_plc.line import GateOutcome
+from simulators.coder import CoderSettings
+from simulators.line_plc.certs import make_self_signed
+from simulators.line_plc.line import EventKind, GateOutcome, LineEvent
 from simulators.line_plc.line import LineConfig as PlcLineConfig
 from simulators.line_plc.packml import Command, State
-from simulators.line_plc.server import LinePlcServer
+from simulators.line_plc.server import APPLICATION_URI, LinePlcServer, PlcSecurity
 from simulators.modbus_device import ModbusDeviceSimulator, PtyLink, points_from_data
+from simulators.modbus_device.printer import ModbusPrinterSimulator
+from simulators.opcua_device.camera import OpcUaCameraSimulator
+from simulators.opcua_device.printer import OpcUaPrinterSimulator
+from simulators.opcua_device.server import OpcUaDeviceServer
 from simulators.printer import PrintDefect, PrintedUnit, PrinterSimulator, PrintFaults
 from simulators.scanner import PtyScannerSimulator, TcpScannerSimulator
 
@@ -73,6 +107,11 @@ SMUDGE_RADIUS = 0.6
 verifier rejects every smudged print (measured in tests/gateway/test_simulation_smudge.py)."""
 PRINT_DELAY_S = 0.001
 """From a unit's data arriving to its print: the photocell is right after the trigger sensor."""
+SCUFF_DAMAGE = 0.3
+"""Fraction of a scuffed carton's modules destroyed: no reader decodes it."""
+SimulatedPrinter = PrinterSimulator | OpcUaPrinterSimulator | ModbusPrinterSimulator
+SimulatedCamera = CameraServer | OpcUaCameraSimulator
+OpcUaConfig = OpcUaDeviceConfig | PrinterOpcUaDeviceConfig | CameraOpcUaDeviceConfig
 
 
 class CameraFault(StrEnum):
@@ -99,6 +138,8 @@ class UnitRecord:
     gate: GateOutcome | None
     """What the PLC's reject gate did; None while the unit is on the conveyor (or for levels
     without a gate)."""
+    case: int | None = None
+    """The case the packer put the unit into; None while it is not in a closed case."""
 
     @property
     def defective(self) -> bool:
@@ -114,7 +155,32 @@ class UnitRecord:
             "camera_fault": _value(self.camera_fault),
             "image_defect": _value(self.image_defect),
             "gate": _value(self.gate),
+            "case": None if self.case is None else str(self.case),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    """The truth about one case the packer closed: what is physically in it."""
+
+    number: int
+    unit_refs: tuple[str, ...]
+    """The units the packer put in (PLC references), in order."""
+    pallet: int | None
+    """The pallet it is stacked on; None while that pallet is open."""
+    added: tuple[str, ...] = ()
+    """Payloads of units put into the case by hand (`put_in_next_case`)."""
+    scuffed: tuple[str, ...] = ()
+    """Units whose code was scuffed in the packer (`scuff_in_next_case`): unreadable."""
+    camera_fault: CameraFault | None = None
+    """What happened to the case camera's frame of its contents."""
+
+
+@dataclass(frozen=True, slots=True)
+class _CaseTampering:
+    added: tuple[str, ...]
+    scuffed: tuple[str, ...]
+    camera_fault: CameraFault | None
 
 
 def _value(member: StrEnum | None) -> str | None:
@@ -218,18 +284,30 @@ class UnitPhotographer:
         self.image_defects: dict[str, DefectKind] = {}
         """Unit reference → the picture defect its frame was given."""
         self._black: set[str] = set()
+        self._prepared: dict[str, SourceImage] = {}
 
     def remember(self, unit: PrintedUnit, *, black: bool = False) -> None:
         self.printed[unit.unit_ref] = unit
         if black:
             self._black.add(unit.unit_ref)
 
+    def prepare(self, unit_ref: str, image: SourceImage) -> None:
+        """A frame drawn beforehand (a case's contents): the next trigger of `unit_ref` sends it."""
+        self._prepared[unit_ref] = image
+
+    def black_frame(self) -> SourceImage:
+        width, height = self._size
+        return SourceImage(width, height, PixelFormat.MONO8, bytes(width * height))
+
     def frame(self, unit_ref: str, payload: str | None) -> SourceImage:
+        prepared = self._prepared.pop(unit_ref, None)
+        if prepared is not None:
+            return prepared
         width, height = self._size
         unit = self.printed.pop(unit_ref, None)
         if unit_ref in self._black:
             self._black.discard(unit_ref)
-            return SourceImage(width, height, PixelFormat.MONO8, bytes(width * height))
+            return self.black_frame()
         spec = DefectSpec()
         if self._image_defects and self._rng.random() < self._image_defects:
             kind = CAMERA_DEFECTS[int(self._rng.integers(len(CAMERA_DEFECTS)))]
@@ -281,8 +359,8 @@ class LineSimulation:
         self.line = line
         self.base_dir = base_dir
         self.options = options or SimulationOptions()
-        self.printers: dict[str, PrinterSimulator] = {}
-        self.cameras: dict[str, CameraServer] = {}
+        self.printers: dict[str, SimulatedPrinter] = {}
+        self.cameras: dict[str, SimulatedCamera] = {}
         self.plc: LinePlcServer | None = None
         self.modbus: dict[str, ModbusDeviceSimulator] = {}
         self.scanners: dict[str, TcpScannerSimulator] = {}
@@ -291,6 +369,11 @@ class LineSimulation:
         self._folders: dict[str, Path] = {}
         self._prints: dict[str, dict[str, PrintedUnit]] = {}
         self._camera_faults: dict[str, dict[str, CameraFault]] = {}
+        self._case_camera = line.runtime.case_mode == "case-camera"
+        self._tampered: dict[int, _CaseTampering] = {}
+        self._put_in_next_case: list[str] = []
+        self._scuff_next_case = False
+        self._lose_next_case_frame = False
         seed = self.options.seed
         self._fault_rng = random.Random(None if seed is None else seed + 7919)  # noqa: S311
         self._state = _Running()
@@ -302,8 +385,8 @@ class LineSimulation:
 
     @property
     def skipped(self) -> Sequence[tuple[str, str]]:
-        """Devices with no simulator here (a serial port that exists, secured OPC UA), with
-        the reason."""
+        """Devices with no simulator here (a serial port that exists, a user name on a simulated
+        printer or camera), with the reason."""
         return self._state.skipped
 
     # --- the truth, for tests -------------------------------------------------------------------
@@ -321,6 +404,8 @@ class LineSimulation:
         triggered = self.plc.line.counters.total if self.plc is not None and level == "unit" else 0
         refs = [str(ref) for ref in range(1, triggered + 1)]
         refs += [ref for ref in printed if not (ref.isdigit() and 1 <= int(ref) <= triggered)]
+        cases = self.plc.line.cases if self.plc is not None and level == "unit" else {}
+        case_of = {unit: number for number, units in cases.items() for unit in units}
         ledger: dict[str, UnitRecord] = {}
         for ref in refs:
             unit = printed.get(ref)
@@ -333,8 +418,27 @@ class LineSimulation:
                 camera_fault=faults.get(ref),
                 image_defect=image_defects.get(ref),
                 gate=None if outcome is None else outcome.gate,
+                case=case_of.get(int(ref)) if ref.isdigit() else None,
             )
         return ledger
+
+    def cases(self) -> dict[int, CaseRecord]:
+        """Every case the PLC's packer closed, by number: what is physically in it."""
+        if self.plc is None:
+            return {}
+        line = self.plc.line
+        records: dict[int, CaseRecord] = {}
+        for number, units in line.cases.items():
+            tampering = self._tampered.get(number, _CaseTampering((), (), None))
+            records[number] = CaseRecord(
+                number=number,
+                unit_refs=tuple(str(unit) for unit in units),
+                pallet=line.pallet_of(number),
+                added=tampering.added,
+                scuffed=tampering.scuffed,
+                camera_fault=tampering.camera_fault,
+            )
+        return records
 
     def defective(self, unit_ref: str, level: str = "unit") -> bool:
         """The unit got a print defect or a camera fault: a correct runtime rejects it."""
@@ -358,9 +462,28 @@ class LineSimulation:
         What was queued on the dropped connection is lost. Returns the connections dropped.
         """
         printer = self._device(self.printers, device_id)
-        dropped = printer.injector.disconnect_all()
+        if isinstance(printer, PrinterSimulator):
+            dropped = printer.injector.disconnect_all()
+        elif isinstance(printer, OpcUaPrinterSimulator):
+            dropped = printer.disconnect()
+        else:
+            printer.disconnect()
+            dropped = 1
         await asyncio.sleep(0)
         return dropped
+
+    def put_in_next_case(self, payload: str) -> None:
+        """Someone puts a unit printed with `payload` into the case being filled (a unit of
+        another batch, one taken off the line): the case camera sees it with the others."""
+        self._put_in_next_case.append(payload)
+
+    def scuff_in_next_case(self) -> None:
+        """The first unit of the next case gets its code scuffed in the packer: unreadable."""
+        self._scuff_next_case = True
+
+    def lose_next_case_frame(self) -> None:
+        """The case camera misses the next case (a lost trigger): no frame of its contents."""
+        self._lose_next_case_frame = True
 
     def set_camera_offline(self, device_id: str, offline: bool) -> None:
         """Power a camera off (connections drop, none accepted, no frames) or back on."""
@@ -408,7 +531,7 @@ class LineSimulation:
 
     def _cameras_first(self) -> list[DeviceConfig]:
         """Cameras start before printers, so the first print already has its camera."""
-        cameras = (CameraTcpDeviceConfig, CameraFolderDeviceConfig)
+        cameras = (CameraTcpDeviceConfig, CameraOpcUaDeviceConfig, CameraFolderDeviceConfig)
         devices = list(self.line.devices)
         return [d for d in devices if isinstance(d, cameras)] + [
             d for d in devices if not isinstance(d, cameras)
@@ -418,9 +541,11 @@ class LineSimulation:
         match device:
             case OpcUaDeviceConfig():
                 await self._start_plc(device)
-            case PrinterTcpDeviceConfig():
+            case (
+                PrinterTcpDeviceConfig() | PrinterOpcUaDeviceConfig() | PrinterModbusDeviceConfig()
+            ):
                 await self._start_printer(device)
-            case CameraTcpDeviceConfig():
+            case CameraTcpDeviceConfig() | CameraOpcUaDeviceConfig():
                 await self._start_camera(device)
             case CameraFolderDeviceConfig():
                 folder = self.base_dir / device.folder
@@ -495,47 +620,133 @@ class LineSimulation:
         return replace(self.options, seed=None if seed is None else seed + len(self._photographers))
 
     async def _start_plc(self, device: OpcUaDeviceConfig) -> None:
-        if device.security_policy != "None":
-            self._state.skipped.append(
-                (device.id, "the simulated PLC serves security policy None only")
-            )
+        security = self._security(device, APPLICATION_URI)
+        if security is None:
             return
         host, port = _opc_address(device)
-        plc = LinePlcServer(host=host, port=port, line=self.options.plc_line())
+        line = replace(self.options.plc_line(), close_case_on_stop=self._case_camera)
+        plc = LinePlcServer(
+            host=host, port=port, line=line, security=security, on_line_event=self._line_event
+        )
         await _listen_or_explain(device, plc.start())
         self._state.closers.append(plc.stop)
         self.plc = plc
         if self.options.autostart:
             self._spawn(_run_line(plc))
-        self._listen(device, plc.endpoint)
+        self._listen(device, f"{plc.endpoint}{_secured(device)}")
 
-    async def _start_printer(self, device: PrinterTcpDeviceConfig) -> None:
+    async def _start_printer(self, device: PrinterDeviceConfig) -> None:
         share = self.options.print_defect_rate / 3
         level = _level(device.role)
-        printer = PrinterSimulator(
-            host=device.host,
-            port=device.port,
+        coder = CoderSettings(
             jobs={device.job: device.job_fields},
             print_interval=PRINT_DELAY_S,
             print_faults=PrintFaults(skip=share, smudge=share, wrong_data=share),
             on_print=lambda unit: self._printed(level, unit),
             seed=self.options.seed,
         )
-        await _listen_or_explain(device, printer.start())
-        self._state.closers.append(printer.close)
+        printer: SimulatedPrinter
+        if isinstance(device, PrinterOpcUaDeviceConfig):
+            security = self._security(device, PRINTER_NAMESPACE)
+            if security is None:
+                return
+            host, port = _opc_address(device)
+            printer = OpcUaPrinterSimulator(host=host, port=port, security=security, **coder)
+            await self._start_opcua(device, printer, device.object_node)
+            where = f"{printer.endpoint}{_secured(device)}"
+        elif isinstance(device, PrinterModbusDeviceConfig):
+            printer = ModbusPrinterSimulator(
+                host=device.host,
+                port=device.port,
+                slave=device.slave,
+                **coder,
+            )
+            await _listen_or_explain(device, printer.start())
+            self._state.closers.append(printer.close)
+            where = f"{device.host}:{printer.port} slave {device.slave}"
+        else:
+            printer = PrinterSimulator(host=device.host, port=device.port, **coder)
+            await _listen_or_explain(device, printer.start())
+            self._state.closers.append(printer.close)
+            where = f"{device.host}:{printer.port}"
         self.printers[device.id] = printer
-        self._listen(device, f"{device.host}:{printer.port} (job {device.job})")
+        self._listen(device, f"{where} (job {device.job})")
 
-    async def _start_camera(self, device: CameraTcpDeviceConfig) -> None:
+    async def _start_camera(self, device: CameraTcpDeviceConfig | CameraOpcUaDeviceConfig) -> None:
         photographer = UnitPhotographer(self._options_for())
-        camera = CameraServer(
-            host=device.host, port=device.port, source=photographer.frame, seed=self.options.seed
-        )
-        await _listen_or_explain(device, camera.start())
-        self._state.closers.append(camera.close)
+        camera: SimulatedCamera
+        if isinstance(device, CameraOpcUaDeviceConfig):
+            security = self._security(device, CAMERA_NAMESPACE)
+            if security is None:
+                return
+            host, port = _opc_address(device)
+            camera = OpcUaCameraSimulator(
+                host=host, port=port, security=security, source=photographer.frame
+            )
+            await self._start_opcua(device, camera, device.object_node)
+            where = f"{camera.endpoint}{_secured(device)}"
+        else:
+            camera = CameraServer(
+                host=device.host,
+                port=device.port,
+                source=photographer.frame,
+                seed=self.options.seed,
+            )
+            await _listen_or_explain(device, camera.start())
+            self._state.closers.append(camera.close)
+            where = f"{device.host}:{camera.port}"
         self.cameras[device.id] = camera
         self._photographers[_level(device.role)] = photographer
-        self._listen(device, f"{device.host}:{camera.port}")
+        self._listen(device, where)
+
+    async def _start_opcua(
+        self, device: OpcUaConfig, server: OpcUaDeviceServer, object_node: str
+    ) -> None:
+        await _listen_or_explain(device, server.start())
+        self._state.closers.append(server.close)
+        if server.root != object_node:
+            raise SimulationError(
+                f"device {device.id}: its simulator serves its object at {server.root}, "
+                f"the site file says {object_node}",
+                hint=f"set object_node: {server.root} for a simulated line",
+            )
+
+    def _security(self, device: OpcUaConfig, application_uri: str) -> PlcSecurity | None:
+        """The endpoints and certificate the device's server offers; None (and the device
+        skipped, with the reason) when the simulator cannot serve what the site file asks."""
+        if device.security_policy == "None":
+            return PlcSecurity()
+        users: dict[str, str] = {}
+        if device.identity == "username":
+            password = os.environ.get(device.password_env or "")
+            if not isinstance(device, OpcUaDeviceConfig) or password is None:
+                reason = (
+                    f"user names are for the simulated PLC only, with {device.password_env} set"
+                )
+                self._state.skipped.append((device.id, reason))
+                return None
+            users[device.username or ""] = password
+        certificate = self.base_dir / device.trusted_certificates[0]
+        key = certificate.with_name(f"{certificate.stem}.key.pem")
+        if not certificate.exists() and not key.exists():
+            if certificate.suffix != ".der":
+                raise SimulationError(
+                    f"device {device.id}: cannot make the simulator's certificate {certificate}",
+                    hint="name the trusted certificate of a simulated device NAME.der",
+                )
+            made = make_self_signed(
+                certificate.parent, certificate.stem, application_uri=application_uri
+            )
+            certificate, key = made.certificate, made.private_key
+        elif not key.exists():
+            raise SimulationError(
+                f"device {device.id}: the simulator needs the private key of {certificate}",
+                hint=f"put it at {key}, or remove {certificate} to have a pair made",
+            )
+        endpoint = f"{device.security_policy}_{device.security_mode}"
+        return PlcSecurity(
+            endpoints=(endpoint,), certificate=certificate, private_key=key, users=users
+        )
 
     async def _start_modbus(self, device: ModbusTcpDeviceConfig) -> None:
         points = points_from_data(tag.model_dump() for tag in device.tags)
@@ -551,7 +762,7 @@ class LineSimulation:
         photographer = self._photographers.get(level)
         if photographer is None:
             return
-        camera = next((c for d, c in self.cameras.items() if _level(self._role(d)) == level), None)
+        camera = self._camera_of(level)
         fault = self._camera_fault(camera)
         if fault is not None:
             self._camera_faults.setdefault(level, {})[unit.unit_ref] = fault
@@ -566,7 +777,71 @@ class LineSimulation:
         if camera is not None:
             self._spawn(camera.trigger(unit.unit_ref, unit.payload))
 
-    def _camera_fault(self, camera: CameraServer | None) -> CameraFault | None:
+    def _line_event(self, event: LineEvent) -> None:
+        """The PLC's `on_line_event`: in case-camera mode each closed case is photographed."""
+        if event.kind is EventKind.CASE_COMPLETE and self._case_camera:
+            self._spawn(self._photograph_case(event.ref))
+
+    async def _photograph_case(self, number: int) -> None:
+        assert self.plc is not None
+        refs = tuple(str(unit) for unit in self.plc.line.cases.get(number, ()))
+        added, self._put_in_next_case = tuple(self._put_in_next_case), []
+        scuffed = refs[:1] if self._scuff_next_case else ()
+        self._scuff_next_case = False
+        camera = self._camera_of("case")
+        photographer = self._photographers.get("case")
+        fault = self._camera_fault(camera)
+        if self._lose_next_case_frame:
+            fault, self._lose_next_case_frame = CameraFault.LOST_TRIGGER, False
+        self._tampered[number] = _CaseTampering(added, scuffed, fault)
+        ref = f"case-{number}"
+        if fault is not None:
+            self._camera_faults.setdefault("case", {})[ref] = fault
+        if camera is None or photographer is None or fault not in (None, CameraFault.BLACK_FRAME):
+            return
+        if fault is CameraFault.BLACK_FRAME:
+            photographer.prepare(ref, photographer.black_frame())
+        else:
+            payloads, specs = self._cartons(refs, scuffed)
+            payloads += added
+            specs += [DefectSpec()] * len(added)
+            photographer.prepare(
+                ref, await asyncio.to_thread(self._contents_frame, number, payloads, specs)
+            )
+        await camera.trigger(ref)
+
+    def _contents_frame(
+        self, number: int, payloads: list[str], specs: list[DefectSpec]
+    ) -> SourceImage:
+        width, height = contents_frame_size(max(len(payloads), self.options.units_per_case))
+        seed = self.options.seed
+        rng = np.random.default_rng(None if seed is None else [seed, number])
+        image, _ = render_many(payloads, size=(width, height), rng=rng, defects=specs)
+        return SourceImage(width, height, PixelFormat.MONO8, image.tobytes())
+
+    def _cartons(
+        self, refs: tuple[str, ...], scuffed: tuple[str, ...]
+    ) -> tuple[list[str], list[DefectSpec]]:
+        """What is printed on top of each unit's carton, as its unit printer printed it."""
+        printed = self._prints.get("unit", {})
+        payloads: list[str] = []
+        specs: list[DefectSpec] = []
+        for ref in refs:
+            unit = printed.get(ref)
+            payloads.append(ref if unit is None else unit.payload or unit.sent_payload)
+            specs.append(
+                DefectSpec(
+                    missing_print=unit is None or unit.payload is None,
+                    smudge=SMUDGE_RADIUS if unit is not None and unit.smudged else 0.0,
+                    damaged_fraction=SCUFF_DAMAGE if ref in scuffed else 0.0,
+                )
+            )
+        return payloads, specs
+
+    def _camera_of(self, level: str) -> SimulatedCamera | None:
+        return next((c for d, c in self.cameras.items() if _level(self._role(d)) == level), None)
+
+    def _camera_fault(self, camera: SimulatedCamera | None) -> CameraFault | None:
         if camera is not None and camera.offline:
             return CameraFault.OFFLINE
         rate = self.options.camera_fault_rate
@@ -588,7 +863,7 @@ def _level(role: str) -> str:
     return role.partition("-")[0]
 
 
-def _opc_address(device: OpcUaDeviceConfig) -> tuple[str, int]:
+def _opc_address(device: OpcUaConfig) -> tuple[str, int]:
     parts = urlsplit(device.endpoint)
     if parts.hostname is None or parts.port is None:
         raise SimulationError(
@@ -596,6 +871,12 @@ def _opc_address(device: OpcUaDeviceConfig) -> tuple[str, int]:
             hint="write it as opc.tcp://127.0.0.1:48400",
         )
     return parts.hostname, parts.port
+
+
+def _secured(device: OpcUaConfig) -> str:
+    if device.security_policy == "None":
+        return ""
+    return f" ({device.security_policy}/{device.security_mode})"
 
 
 async def _listen_or_explain(device: DeviceConfig, starting: Awaitable[T]) -> T:

@@ -56,6 +56,13 @@ ensure_mosquitto() {
         || warn "Mosquitto is not running on 127.0.0.1:1883 and could not be started: MQTT tests will be SKIPPED"
 }
 
+ensure_systemd_analyze() {
+    command -v systemd-analyze >/dev/null 2>&1 && return
+    echo "systemd-analyze is not installed; installing the systemd package (verifies deploy/tracegate.service)"
+    apt_install systemd || warn "systemd-analyze missing and cannot be installed: the unit file test will be SKIPPED"
+}
+
 ensure_postgres
 ensure_mosquitto
+ensure_systemd_analyze
 exit 0

@@ -8,7 +8,9 @@ reconnect. A security refusal is not retried: the device stays DOWN with the rea
 Staleness: every subscription asks the server for keepalives well inside `stale_after_s`; when
 neither a data change nor a keepalive arrives for that long, each of its tags is reported once
 with Quality.STALE and the subscription is re-created. A Bad subscription status also re-creates
-it; a lost session reports every subscribed tag STALE at once.
+it; a lost session reports every subscribed tag STALE at once. asyncua's own stale-subscription
+watchdog is switched off: it would re-create a silent subscription quietly after half our
+`stale_after_s`, so the silence would never be reported.
 """
 
 from __future__ import annotations
@@ -208,6 +210,7 @@ class OpcUaClient:
         client.application_uri = s.application_uri
         client.name = client.description = f"tracegate {s.name}"
         client.session_timeout = 30_000
+        client._stale_check_margin = float("inf")
         try:
             async with asyncio.timeout(s.connect_timeout_s):
                 if s.secured:

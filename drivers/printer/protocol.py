@@ -368,7 +368,7 @@ class PrinterClientConnection:
         return RequestAccepted(seq, request, tuple(args))
 
     def _hello_ok(self, args: list[str], raw: bytes) -> ClientEvent:
-        if len(args) != 4 or not args[2].isdigit() or not args[3].isdigit():
+        if len(args) != 4 or not all(a.isascii() and a.isdigit() for a in args[2:]):
             self.state = ClientState.CLOSED
             return ProtocolErrorEvent("HELLO reply needs version, model, max_frame, capacity", raw)
         self._move("hello_ok")

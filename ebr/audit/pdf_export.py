@@ -1,9 +1,9 @@
 """The audit trail as a printable PDF (R-AUD-3: entries can be exported and printed).
 
-Text is set in reportlab's built-in CID font STSong-Light, which every PDF reader provides, so
-Chinese names and reasons print without embedding a font file. Each page says which entries
-were selected and when the report was made, and shows the chain hash of every entry, so a
-printed page can be checked against `tracegate audit verify`.
+Text is set in the CID font of printed GMP records (`ebr.report.fonts`), which every PDF reader
+provides, so Chinese names and reasons print without embedding a font file. Each page says which
+entries were selected and when the report was made, and shows the chain hash of every entry, so
+a printed page can be checked against `tracegate audit verify`.
 """
 
 from __future__ import annotations
@@ -18,16 +18,14 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from ebr.audit.chain import utc_text
 from ebr.audit.trail import AuditRecord, AuditTrail
+from ebr.report.fonts import register_cid_font
 
-FONT = "STSong-Light"
 HEADER = ("#", "At (UTC)", "User", "Action", "Event", "Object", "Old -> new", "Reason", "Hash")
 COLUMN_MM = (12, 36, 22, 16, 30, 32, 66, 36, 27)
 MAX_VALUE_CHARS = 400
@@ -50,9 +48,9 @@ def write_pdf(
     filters: Mapping[str, Any],
     made_at: datetime,
 ) -> None:
-    _register_font()
-    body = ParagraphStyle("body", fontName=FONT, fontSize=6.5, leading=8)
-    heading = ParagraphStyle("heading", fontName=FONT, fontSize=12, leading=15)
+    font = register_cid_font()
+    body = ParagraphStyle("body", fontName=font, fontSize=6.5, leading=8)
+    heading = ParagraphStyle("heading", fontName=font, fontSize=12, leading=15)
     selection = _describe(filters)
     stamp = f"made {utc_text(made_at)} | {len(records)} entries | {selection}"
     story: list[Flowable] = [
@@ -74,7 +72,7 @@ def write_pdf(
 
     def footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.saveState()
-        canvas.setFont(FONT, 6.5)
+        canvas.setFont(font, 6.5)
         canvas.drawString(10 * mm, 6 * mm, f"{title} | {stamp}")
         canvas.drawRightString(landscape(A4)[0] - 10 * mm, 6 * mm, f"page {doc.page}")
         canvas.restoreState()
@@ -127,8 +125,3 @@ def _describe(filters: Mapping[str, Any]) -> str:
         shown = utc_text(value) if isinstance(value, datetime) else str(value)
         chosen.append(f"{name}={shown}")
     return "selection: " + (", ".join(chosen) if chosen else "all entries")
-
-
-def _register_font() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))

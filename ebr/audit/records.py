@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ebr.audit.chain import canonical_plain
-from ebr.models import Batch
+from ebr.execution.loaders import load_deviation, load_entry
+from ebr.models import Batch, JournalEventRow
+from ebr.recipes.signed import load_packaging_order, load_recipe_version
 
 RecordLoader = Callable[[Connection, str], Mapping[str, Any] | None]
 
@@ -24,7 +26,29 @@ def load_batch(conn: Connection, object_id: str) -> Mapping[str, Any] | None:
     return None if row is None else dict(row)
 
 
-DEFAULT_LOADERS: Mapping[str, RecordLoader] = {"batch": load_batch}
+def load_journal_entry(conn: Connection, object_id: str) -> Mapping[str, Any] | None:
+    """A production journal entry, `<batch id>:<seq>`: signed records such as a line
+    clearance are journal entries, which never change once written."""
+    batch, _, seq = object_id.partition(":")
+    if not (batch.isdigit() and seq.isdigit()):
+        return None
+    table = JournalEventRow.__table__
+    row = (
+        conn.execute(select(table).where(table.c.batch_id == int(batch), table.c.seq == int(seq)))
+        .mappings()
+        .first()
+    )
+    return None if row is None else dict(row)
+
+
+DEFAULT_LOADERS: Mapping[str, RecordLoader] = {
+    "batch": load_batch,
+    "journal_entry": load_journal_entry,
+    "recipe_version": load_recipe_version,
+    "packaging_order": load_packaging_order,
+    "ebr_entry": load_entry,
+    "ebr_deviation": load_deviation,
+}
 
 
 def canonical_record(record: Mapping[str, Any]) -> str:

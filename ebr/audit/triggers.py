@@ -1,13 +1,25 @@
-"""The database triggers that make the audit tables append-only, and a check they are in place.
+"""The database triggers that protect GMP records and the audit evidence, and a check they are
+in place.
 
-Migration 0002 creates them (the DDL lives there, frozen with the schema version). Someone with
-database superuser rights can still drop or bypass them; that is what the hash chain and the
-signed checkpoints are for, and `missing_triggers` lets the verifier say so.
+The migrations create them (the DDL lives there, frozen with each schema version): append-only
+tables refuse UPDATE and DELETE; never-deleted tables refuse DELETE; of those, the tables whose
+rows are settled once (migration 0008) or whose columns are fixed when written (migration 0009)
+also refuse the updates that would change what must not change; PostgreSQL also refuses
+TRUNCATE. The tables of the EBR packages come from their models modules, so a table added there
+is expected here too; this module knows only the names the migrations give the triggers.
+Someone with database superuser rights can still drop or bypass them; that is what the hash
+chain and the signed checkpoints are for, and `missing_triggers` lets the verifier say so.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, text
+
+from ebr.decoction.models import APPEND_ONLY_TABLES as DECOCTION_TABLES
+from ebr.execution.models import APPEND_ONLY_TABLES as EXECUTION_APPEND_ONLY
+from ebr.execution.models import SETTLING_COLUMNS
+from ebr.recipes.models import APPEND_ONLY_TABLES as RECIPE_APPEND_ONLY
+from ebr.recipes.models import CHANGING_COLUMNS
 
 APPEND_ONLY_TABLES = (
     "audit_entries",
@@ -17,20 +29,50 @@ APPEND_ONLY_TABLES = (
     "clock_readings",
     "code_transitions",
     "journal_events",
+    "record_acknowledgements",
+    *EXECUTION_APPEND_ONLY,
+    *RECIPE_APPEND_ONLY,
+    *DECOCTION_TABLES,
 )
-NEVER_DELETED_TABLES = ("users",)
+"""UPDATE and DELETE refused (migrations 0002-0005, 0008-0010)."""
+NEVER_DELETED_TABLES = (
+    "users",
+    "sites",
+    "coding_rules",
+    "products",
+    "lines",
+    "serial_pools",
+    "imports",
+    "batches",
+    "allocations",
+    "codes",
+    *SETTLING_COLUMNS,
+    *CHANGING_COLUMNS,
+)
+"""DELETE refused; rows may change (migrations 0002, 0003, 0008, 0009)."""
+GUARDED_UPDATES = {
+    **dict.fromkeys(SETTLING_COLUMNS, ("settled", "fixed")),
+    **dict.fromkeys(CHANGING_COLUMNS, ("fixed_columns",)),
+}
+"""Never-deleted tables whose updates are limited too, and the suffixes of the triggers that
+limit them (the same on both databases)."""
 
 
 def expected_triggers(dialect: str) -> tuple[str, ...]:
+    guards = tuple(
+        f"{table}_{suffix}" for table, names in GUARDED_UPDATES.items() for suffix in names
+    )
     if dialect == "postgresql":
         return (
             *(f"{table}_append_only" for table in APPEND_ONLY_TABLES),
             *(f"{table}_no_truncate" for table in (*APPEND_ONLY_TABLES, *NEVER_DELETED_TABLES)),
             *(f"{table}_never_deleted" for table in NEVER_DELETED_TABLES),
+            *guards,
         )
     return (
         *(f"{table}_no_{op}" for table in APPEND_ONLY_TABLES for op in ("update", "delete")),
         *(f"{table}_no_delete" for table in NEVER_DELETED_TABLES),
+        *guards,
     )
 
 
@@ -49,6 +91,6 @@ def installed_triggers(conn: Connection) -> set[str]:
 
 
 def missing_triggers(conn: Connection) -> list[str]:
-    """Append-only triggers that are absent or disabled: each one is a finding for an audit."""
+    """Protective triggers that are absent or disabled: each one is a finding for an audit."""
     present = installed_triggers(conn)
     return [name for name in expected_triggers(conn.dialect.name) if name not in present]

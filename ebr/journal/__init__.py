@@ -13,11 +13,13 @@ from ebr.journal.events import (
     JournalEvent,
     JournalRejectedError,
 )
-from ebr.journal.store import Journal
+from ebr.journal.hooks import CommitHook
+from ebr.journal.store import Journal, read_entries
 from ebr.journal.verify import JournalVerification, verify_journal
 from ebr.journal.writer import JournalWriter
 
 __all__ = [
+    "CommitHook",
     "EventKind",
     "Journal",
     "JournalClosedError",
@@ -27,5 +29,6 @@ __all__ = [
     "JournalVerification",
     "JournalWriter",
     "batch_counts",
+    "read_entries",
     "verify_journal",
 ]

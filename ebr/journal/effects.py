@@ -138,6 +138,8 @@ class _Planner:
         kind = event.kind
         if kind is EventKind.CODES_VOIDED:
             return self.voided()
+        if kind is EventKind.CODES_RECALLED:
+            return self.recalled()
         if kind is EventKind.BATCH_PHASE:
             return self.phase()
         if kind in (EventKind.REJECT_CONFIRMED, EventKind.REJECT_MISSED, EventKind.NOTE):
@@ -234,26 +236,41 @@ class _Planner:
         move = self.move(row, sources, target, "rejected")
         return [move, *self.leave(row)] if target is S.DESTROYED else [move]
 
-    def voided(self) -> list[Effect]:
+    def listed_codes(self) -> list[CodeRow]:
+        """The codes of an event that names them in data['keys'], each once."""
         if self.event.code_key is not None:
             raise self.reject(
-                "codes.voided names its codes in data['keys'], not in code_key",
+                f"{self.event.kind.value} names its codes in data['keys'], not in code_key",
                 "set code_key to None",
             )
         self.text("reason")
         keys = self.event.data.get("keys")
         if not isinstance(keys, list | tuple) or not keys:
             raise self.reject("data['keys'] must be a non-empty list of code keys")
-        effects: list[Effect] = []
+        rows: list[CodeRow] = []
         seen: set[str] = set()
         for key in keys:
             if not isinstance(key, str) or key in seen:
                 raise self.reject(f"data['keys'] names {key!r} twice or is not a key string")
             seen.add(key)
-            row = self.code(key)
+            rows.append(self.code(key))
+        return rows
+
+    def voided(self) -> list[Effect]:
+        effects: list[Effect] = []
+        for row in self.listed_codes():
             target = S.LABEL_SCRAPPED if row.state is S.ENCODED else S.SN_INVALID
             effects.append(self.move(row, {S.ALLOCATED, S.ENCODED}, target, "voided"))
         return effects
+
+    def recalled(self) -> list[Effect]:
+        """Saleable codes become Inactive and keep their place in their aggregates: a recall
+        must find them where they are. Nothing moves an Inactive code but destruction."""
+        rows = self.listed_codes()
+        self.text("user")
+        return [
+            self.move(row, {S.COMMISSIONED, S.RELEASED}, S.INACTIVE, "recalled") for row in rows
+        ]
 
     def sampled(self, row: CodeRow) -> list[Effect]:
         destructive = self.event.data.get("destructive")

@@ -25,6 +25,9 @@ class EventKind(StrEnum):
     """No bin confirmation in time; no state change."""
     CODES_VOIDED = "codes.voided"
     """data {"keys": [...], "reason"}; code_key None."""
+    CODES_RECALLED = "codes.recalled"
+    """data {"keys": [...], "reason", "user", "scope"}; code_key None. Commissioned or Released
+    codes become Inactive, which in this gateway means recalled (docs/trace.md)."""
     UNIT_SAMPLED = "unit.sampled"
     """data {"reason", "destructive", "user"}."""
     UNIT_DESTROYED = "unit.destroyed"

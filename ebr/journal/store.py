@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
 from sqlalchemy.orm import aliased
 
 from ebr.audit.actor import GATEWAY, Actor, StoreWriter, utc_now
@@ -29,11 +29,15 @@ from ebr.audit.trail import AuditEvent, AuditTrail
 from ebr.journal.chain import GENESIS, as_utc, event_hash
 from ebr.journal.effects import CodeRow, CodeView, plan
 from ebr.journal.events import EventKind, JournalEntry, JournalEvent, JournalRejectedError
+from ebr.journal.hooks import CommitHook
 from ebr.models import Allocation, Batch, Code, CodeTransition, JournalEventRow
 from ebr.sql import chunked
 from serialization.states import CodeState
 
 PAGE = 1000
+ORDER_LOCK = 0x7472_6163_656A_6E6C
+"""PostgreSQL advisory lock every journal transaction takes first, so that `journal_events.id`
+order is commit order: a reader paging by id never passes an id that commits later."""
 JOURNAL = JournalEventRow.__table__
 _PARENT_STATES = (
     int(CodeState.COMMISSIONED),
@@ -54,12 +58,17 @@ class Journal(StoreWriter):
         audit: AuditTrail | None = None,
         actor: Actor = GATEWAY,
         anchor_every_s: float = 0.0,
+        hook: CommitHook | None = None,
     ) -> None:
         """`anchor_every_s`: how often a batch's new head is anchored in the audit trail; 0
         anchors every commit. A running line anchors once a second (and at every phase
         change): the journal is hash-chained itself, and three audit statements per commit
-        would double the commit's work on the verdict path."""
+        would double the commit's work on the verdict path.
+
+        `hook` writes what the new entries cause (the outbox's upward messages) in the same
+        transaction."""
         super().__init__(engine, clock=clock, audit=audit, actor=actor)
+        self._hook = hook
         self._heads: dict[int, tuple[int, str]] = {}
         self._lock = threading.Lock()
         self._anchor_every_s = anchor_every_s
@@ -87,6 +96,8 @@ class Journal(StoreWriter):
                 self._heads.clear()
                 self._anchored_at.clear()
                 self._unanchored_from.clear()
+                if self._hook is not None:
+                    self._hook.discard()
                 raise
 
     def entries(self, batch_id: int, *, after_seq: int = 0) -> Iterator[JournalEntry]:
@@ -116,6 +127,8 @@ class Journal(StoreWriter):
         heads: dict[int, tuple[int, str]] = {}
         first_seq: dict[int, int] = {}
         with self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ORDER_LOCK})
             view = _load_view(conn, events)
             at = as_utc(self._clock())
             for raw in events:
@@ -173,6 +186,8 @@ class Journal(StoreWriter):
         written: Sequence[JournalEntry],
     ) -> None:
         conn.execute(insert(JournalEventRow), rows)
+        if self._hook is not None:
+            self._hook.on_commit(conn, written)
         if view.changed_codes:
             conn.execute(
                 _UPDATE_CODES,
@@ -215,6 +230,11 @@ class Journal(StoreWriter):
             for entry in written
             if entry.event.kind is EventKind.BATCH_PHASE
         ]
+        audit += [
+            _recall_audit(entry, self._actor)
+            for entry in written
+            if entry.event.kind is EventKind.CODES_RECALLED
+        ]
         phased = {e.event.batch_id for e in written if e.event.kind is EventKind.BATCH_PHASE}
         now = time.monotonic()
         for batch, (seq, digest) in sorted(heads.items()):
@@ -249,6 +269,25 @@ def _phase_audit(event: JournalEvent, actor: Actor) -> AuditEvent:
         reason=reason if isinstance(reason, str) else None,
         user_id=actor.user_id,
         username=user if isinstance(user, str) else actor.username,
+    )
+
+
+def _recall_audit(entry: JournalEntry, actor: Actor) -> AuditEvent:
+    """A recall in the audit trail: who, why, how many codes and where the journal lists them."""
+    data = entry.event.data
+    keys = data.get("keys")
+    return actor.event(
+        "codes.recalled",
+        "batch",
+        entry.event.batch_id,
+        action="modify",
+        new={
+            "codes": len(keys) if isinstance(keys, list | tuple) else 0,
+            "scope": data.get("scope"),
+            "journal_seq": entry.seq,
+            "journal_hash": entry.hash,
+        },
+        reason=str(data.get("reason")),
     )
 
 
@@ -345,6 +384,24 @@ def _load_view(conn: Connection, events: Sequence[JournalEvent]) -> CodeView:
         for row in code_rows(conn, Code.parent_id.in_(ids), lock=True):
             rows.setdefault(row.key, row)
     return CodeView.of(rows.values(), batches)
+
+
+def read_entries(
+    conn: Connection, batch_id: int, *, after_seq: int = 0, before_seq: int | None = None
+) -> Iterator[JournalEntry]:
+    """The batch's entries between the two seqs (exclusive), in order, through `conn`: inside
+    a transaction this sees what the transaction wrote."""
+    last = after_seq
+    while True:
+        query = select(JOURNAL).where(JournalEventRow.batch_id == batch_id)
+        query = query.where(JournalEventRow.seq > last)
+        if before_seq is not None:
+            query = query.where(JournalEventRow.seq < before_seq)
+        rows = conn.execute(query.order_by(JournalEventRow.seq).limit(PAGE)).all()
+        yield from (_entry(row) for row in rows)
+        if len(rows) < PAGE:
+            return
+        last = rows[-1].seq
 
 
 def _read_head(conn: Connection, batch_id: int) -> tuple[int, str]:

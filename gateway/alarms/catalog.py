@@ -90,6 +90,14 @@ FOREIGN_CODE: Final = AlarmDefinition(
     "verification",
     "在本产线读取到其他批次的码。请移除该产品，并检查产线上是否残留其他批次的物料（清场）。",
 )
+CASE_CONTENTS_MISMATCH: Final = AlarmDefinition(
+    "CASE_CONTENTS_MISMATCH",
+    Priority.HIGH,
+    "The case camera did not read exactly the units this case should hold; the case is not"
+    " recorded. Take the case to the rework station and aggregate its units by hand.",
+    "aggregation",
+    "装箱相机读取的箱内产品与应装产品不一致，该箱未记录。请将该箱送至返工工位，手工完成关联。",
+)
 CHALLENGE_REQUIRED: Final = AlarmDefinition(
     "CHALLENGE_REQUIRED",
     Priority.MEDIUM,
@@ -107,6 +115,48 @@ JOURNAL_FAILURE: Final = AlarmDefinition(
     "生产记录无法写入，问题解决前所有产品都将被剔除。请联系自动化工程师检查磁盘和数据库。",
     shelvable=False,
 )
+AUDIT_TRAIL_BROKEN: Final = AlarmDefinition(
+    "AUDIT_TRAIL_BROKEN",
+    Priority.HIGH,
+    "The audit trail did not verify when the gateway started again: an entry was changed or"
+    " removed outside the gateway. Production may continue; QA investigates before any release"
+    " (`tracegate audit verify` names the first broken entry).",
+    "system",
+    "网关重启时审计追踪校验未通过：有条目在网关之外被修改或删除。生产可继续；任何放行前须由 QA"
+    " 调查（`tracegate audit verify` 可指出第一个损坏的条目）。",
+)
+OUTBOX_HIGH_WATER: Final = AlarmDefinition(
+    "OUTBOX_HIGH_WATER",
+    Priority.MEDIUM,
+    "Records waiting to be sent upward are piling up: an uplink has been down for long. Check"
+    " the uplinks; production stops when the outbox is full.",
+    "uplink",
+    "待上传的记录正在积压：某个上传通道已长时间中断。请检查上传通道；发件箱满时将停止生产。",
+)
+OUTBOX_FULL: Final = AlarmDefinition(
+    "OUTBOX_FULL",
+    Priority.HIGH,
+    "The outbox is full: new production cannot be recorded and every unit is rejected. Hold the"
+    " line and restore the uplinks.",
+    "uplink",
+    "发件箱已满：新的生产无法记录，所有产品都将被剔除。请暂停产线并恢复上传通道。",
+)
+UPLINK_DOWN: Final = AlarmDefinition(
+    "UPLINK_DOWN",
+    Priority.LOW,
+    "An uplink cannot reach its receiver; records are kept and sent when it is back. Check the"
+    " network and the receiver named in the detail.",
+    "uplink",
+    "上传通道无法连接接收方；记录已保留，恢复后自动发送。请检查网络及详情中所列的接收方。",
+)
+UPLINK_QUARANTINE: Final = AlarmDefinition(
+    "UPLINK_QUARANTINE",
+    Priority.HIGH,
+    "A receiver refused a record; it is kept aside and the rest of its batch waits. Fix the"
+    " cause named in the detail, then release the record.",
+    "uplink",
+    "接收方拒收了一条记录；该记录已隔离保存，其批次的后续记录等待发送。请排除详情中所列原因后放行该记录。",
+)
 
 RUNTIME_ALARMS: Final[tuple[AlarmDefinition, ...]] = (
     DEVICE_FAULT,
@@ -119,6 +169,12 @@ RUNTIME_ALARMS: Final[tuple[AlarmDefinition, ...]] = (
     DUPLICATE_TRIGGER,
     OUT_OF_ORDER_ACK,
     FOREIGN_CODE,
+    CASE_CONTENTS_MISMATCH,
     CHALLENGE_REQUIRED,
     JOURNAL_FAILURE,
+    AUDIT_TRAIL_BROKEN,
+    OUTBOX_HIGH_WATER,
+    OUTBOX_FULL,
+    UPLINK_DOWN,
+    UPLINK_QUARANTINE,
 )

@@ -12,6 +12,7 @@ import argparse
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 from sqlalchemy import func, select
 
@@ -21,7 +22,8 @@ from ebr.imports import CodeImporter
 from ebr.models import Code
 from gateway.codes_output import OutputFormat, formatter
 from gateway.commands.common import load_config
-from gateway.commands.demo_line import run_line_demo
+from gateway.commands.demo_line import DEMO_HMI, run_line_demo
+from gateway.line.demo_devices import UNIT_DEVICES, UnitDevices
 from gateway.line.testbed import write_demo_site
 from gateway.site_store import SiteStore, open_site_store
 from serialization.codes import SchemeName
@@ -45,13 +47,49 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="fraction of units printed badly (a quarter as many camera faults come on top)",
     )
     parser.add_argument(
-        "--headless", action="store_true", help="no HMI (the HMI is not built yet: always)"
+        "--hmi",
+        default=DEMO_HMI,
+        metavar="HOST:PORT",
+        help=f"serve the operator's HMI here while the line runs (default {DEMO_HMI})",
+    )
+    parser.add_argument("--no-hmi", action="store_true", help="do not serve the HMI")
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="end when the batch is done (without it the HMI keeps serving until Ctrl-C)",
     )
     parser.add_argument("--report", type=Path, help="JSON report (default: DIR/report.json)")
     parser.add_argument(
         "--codes-only", action="store_true", help="show the codes, do not run the line"
     )
+    parser.add_argument(
+        "--secure",
+        action="store_true",
+        help="OPC UA with Basic256Sha256/SignAndEncrypt and certificate trust (made in DIR/pki)",
+    )
+    parser.add_argument(
+        "--unit-devices",
+        choices=UNIT_DEVICES,
+        default="tcp",
+        help="how the unit printer and camera are reached: tcp (default), opcua (both), or "
+        "modbus (the printer)",
+    )
     parser.set_defaults(run=run)
+
+
+class SiteOptions(TypedDict, total=False):
+    secure: bool
+    unit_devices: UnitDevices
+
+
+def site_options(args: argparse.Namespace) -> SiteOptions:
+    """What differs from the shipped demo site: security and the unit devices' transport."""
+    options = SiteOptions()
+    if args.secure:
+        options["secure"] = True
+    if args.unit_devices != "tcp":
+        options["unit_devices"] = args.unit_devices
+    return options
 
 
 def issue_nmpa_codes(store: SiteStore, directory: Path, count: int) -> Path | None:
@@ -96,7 +134,7 @@ def unused_demo_lot(store: SiteStore, product_id: str, stamp: datetime) -> str:
 
 def run(args: argparse.Namespace) -> int:
     directory: Path = args.dir
-    site_file = write_demo_site(directory, free_ports=False)
+    site_file = write_demo_site(directory, free_ports=False, **site_options(args))
     config = load_config(site_file)
     store = open_site_store(config)
     try:

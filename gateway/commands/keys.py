@@ -35,7 +35,7 @@ def write_new_key(path: Path) -> None:
             f"{path} exists already; a serial key is never replaced in place",
             hint="codes already issued depend on it; choose another file name to rotate",
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(make_master_key().hex() + "\n")

@@ -1,7 +1,8 @@
-"""`tracegate users bootstrap-admin | list`: the site's accounts.
+"""`tracegate users bootstrap-admin | list | set-badge`: the site's accounts.
 
 Day-to-day account management (create, reset, unlock, deactivate) needs an administrator's
-session and goes through `ebr.users.Users`; the CLI covers the first account and the listing.
+session and goes through `ebr.users.Users`; the CLI covers the first account, the listing and
+an operator's badge + PIN (the administrator logs in for it; `Users` audits the change).
 """
 
 from __future__ import annotations
@@ -34,6 +35,22 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_database_arguments(listing)
     listing.set_defaults(run=run_list)
 
+    badge = sub.add_parser(
+        "set-badge", help="give an operator a badge and PIN for badge log-in (administrators)"
+    )
+    add_database_arguments(badge)
+    badge.add_argument("--username", required=True, help="the operator's user name")
+    badge.add_argument("--badge", required=True, help="the badge's text, as its scanner sends it")
+    badge.add_argument("--admin", required=True, help="the administrator making the change")
+    badge.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
+    badge.add_argument(
+        "--secrets-stdin",
+        action="store_true",
+        help="read the administrator's password, then the PIN, from two lines of standard input "
+        "instead of prompts",
+    )
+    badge.set_defaults(run=run_set_badge)
+
 
 def run_bootstrap(args: argparse.Namespace) -> int:
     if args.password_stdin:
@@ -48,6 +65,34 @@ def run_bootstrap(args: argparse.Namespace) -> int:
     finally:
         trail.engine.dispose()
     print(f"created administrator {args.username} (id {user_id})")
+    return 0
+
+
+def run_set_badge(args: argparse.Namespace) -> int:
+    if args.secrets_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        pin = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password of {args.admin}: ")
+        pin = getpass.getpass(f"new PIN of {args.username}: ")
+        if getpass.getpass("PIN again: ") != pin:
+            fail("the two PINs differ", hint="type the same PIN twice")
+    if not pin:
+        fail("no PIN given", hint="give the PIN on the second line of standard input")
+    trail = open_trail(args)
+    try:
+        users = Users(trail)
+        account = next((u for u in users.accounts() if u.username == args.username), None)
+        if account is None:
+            fail(f"no user {args.username!r}", hint="`tracegate users list` shows the accounts")
+        admin = users.login(args.admin, password)
+        try:
+            users.set_badge(admin, account.id, args.badge, pin, reason=args.reason)
+        finally:
+            users.logout(admin)
+    finally:
+        trail.engine.dispose()
+    print(f"badge and PIN set for {args.username} (id {account.id})")
     return 0
 
 

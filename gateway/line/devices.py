@@ -6,15 +6,16 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from config.devices import DeviceConfig, OpcUaDeviceConfig, PrinterTcpDeviceConfig
+from config.devices import DeviceConfig, OpcUaDeviceConfig, PrinterDeviceConfig
 from config.sections import LineConfig
 from drivers.base import Camera, Printer, UsageError
 from drivers.opcua.client import OpcUaClient
 from gateway.devices import build_device, open_device
 from gateway.line.plc import LinePlc
-from gateway.line.runtime import CaseLabelDevices, LineDevices
+from gateway.line.runtime import LevelDevices, LineDevices
 
 UP_TIMEOUT_S = 15.0
+PACKING_LEVELS = ("case", "pallet")
 
 
 def _one(line: LineConfig, role: str) -> DeviceConfig:
@@ -37,8 +38,11 @@ async def open_line_devices(line: LineConfig, base_dir: Path) -> AsyncIterator[L
             f"line {line.id}: the line runtime drives its PLC over OPC UA",
             hint="give the line-plc device kind: opcua",
         )
-    if not isinstance(printer_config, PrinterTcpDeviceConfig):
-        raise UsageError(f"line {line.id}: the unit printer must be a printer-tcp device")
+    if not isinstance(printer_config, PrinterDeviceConfig):
+        raise UsageError(
+            f"line {line.id}: the unit printer must be a printer",
+            hint="give it kind printer-tcp, printer-opcua or printer-modbus",
+        )
     async with contextlib.AsyncExitStack() as stack:
         plc_client = await stack.enter_async_context(
             open_device(build_device(plc_config, base_dir=base_dir))
@@ -62,34 +66,43 @@ async def open_line_devices(line: LineConfig, base_dir: Path) -> AsyncIterator[L
             printer_job=printer_config.job,
             printer_fields=tuple(printer_config.job_fields),
             camera=camera,
-            case_labels=await _case_labels(line, base_dir, stack),
+            levels={
+                level: await _level_devices(line, level, base_dir, stack)
+                for level in PACKING_LEVELS
+            },
         )
 
 
-async def _case_labels(
-    line: LineConfig, base_dir: Path, stack: contextlib.AsyncExitStack
-) -> CaseLabelDevices | None:
-    """The case printer and camera, when the line has both (a TGP/1 printer)."""
-    printer_config = next((d for d in line.devices if d.role == "case-printer"), None)
-    camera_config = next((d for d in line.devices if d.role == "case-camera"), None)
-    if printer_config is None or camera_config is None:
-        return None
-    if not isinstance(printer_config, PrinterTcpDeviceConfig):
-        raise UsageError(f"line {line.id}: the case printer must be a printer-tcp device")
-    printer = await stack.enter_async_context(
-        open_device(build_device(printer_config, base_dir=base_dir))
-    )
+async def _level_devices(
+    line: LineConfig, level: str, base_dir: Path, stack: contextlib.AsyncExitStack
+) -> LevelDevices:
+    """The level's camera when the line has one, and its label printer when the camera is
+    there to verify its labels."""
+    printer_config = next((d for d in line.devices if d.role == f"{level}-printer"), None)
+    camera_config = next((d for d in line.devices if d.role == f"{level}-camera"), None)
+    if camera_config is None:
+        return LevelDevices()
     camera = await stack.enter_async_context(
         open_device(build_device(camera_config, base_dir=base_dir))
     )
-    assert isinstance(printer, Printer)
     assert isinstance(camera, Camera)
+    if printer_config is None:
+        return LevelDevices(camera=camera)
+    if not isinstance(printer_config, PrinterDeviceConfig):
+        raise UsageError(
+            f"line {line.id}: the {level} printer must be a printer",
+            hint="give it kind printer-tcp, printer-opcua or printer-modbus",
+        )
+    printer = await stack.enter_async_context(
+        open_device(build_device(printer_config, base_dir=base_dir))
+    )
+    assert isinstance(printer, Printer)
     waiter = getattr(printer, "wait_until_up", None)
     if waiter is not None:
         await waiter(UP_TIMEOUT_S)
-    return CaseLabelDevices(
+    return LevelDevices(
+        camera=camera,
         printer=printer,
         job=printer_config.job,
         fields=tuple(printer_config.job_fields),
-        camera=camera,
     )

@@ -1,10 +1,12 @@
 """Automatic aggregation: cases from the PLC's case-complete signal, pallets from cases.
 
 In `plc-count` mode the case packer's signal takes the last N accepted units that are not yet
-in a case, in the order they passed the gate. The case gets the product's case-level code
-(an SSCC or its own scheme) from a buffer durable as Allocated, like unit codes; with a case
-printer the label is printed, and with a case camera it is verified before the case is
-recorded. A partial case is closed at the end of the batch.
+in a case, in the order they passed the gate (`complete`); in `case-camera` mode the case is
+recorded with exactly the units its camera read (`pack`, after `case_contents.check_case`).
+The container gets its level's code (an SSCC or the product's own scheme) from a buffer
+durable as Allocated, like unit codes; with a label printer and camera for the level the
+label is printed and verified before the container is recorded. A partial case and pallet
+are closed at the end of the batch.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from drivers.camera.vision import VerificationResult
 from ebr.allocation import AllocatedCode
 from ebr.journal import EventKind, JournalEvent, JournalWriter
 from gateway.line.buffer import LineCodeBuffer
-from gateway.line.labels import CaseLabeller
+from gateway.line.labels import LabelStation
 
 LABEL_ATTEMPTS = 3
 
@@ -57,7 +59,7 @@ class PackingStation:
         journal: JournalWriter,
         on_packed: Callable[[PackedContainer], None] | None = None,
         on_error: Callable[[str], None] | None = None,
-        labeller: CaseLabeller | None = None,
+        labeller: LabelStation | None = None,
     ) -> None:
         self.level = level
         self.batch_id = batch_id
@@ -70,6 +72,8 @@ class PackingStation:
         self.labels_scrapped = 0
         self.waiting: deque[str] = deque()
         self.packed: list[PackedContainer] = []
+        self.packed_in: dict[str, int] = {}
+        """Child key → the number of the container it was packed in (this session)."""
         self.counts = PackingCounts()
         self._lock = asyncio.Lock()
 
@@ -86,49 +90,83 @@ class PackingStation:
         return True
 
     async def complete(self, number: int, *, partial: bool = False) -> PackedContainer | None:
-        """The container is full (or the batch ends): record it with its children."""
+        """The container is full (or the batch ends): record it with the children waiting
+        longest, as many as it holds."""
         async with self._lock:
             take = len(self.waiting) if partial else min(self.capacity, len(self.waiting))
             if take == 0:
                 return None
-            if self.buffer is None:
-                self._fail(f"no {self.level} coding rule: {take} children stay unpacked")
-                return None
-            code = await self._labelled(number) if self.labeller else self.buffer.take()
+            code = await self._code(number, take)
             if code is None:
-                self._fail(f"no {self.level} code for {self.level} {number}: {take} children "
-                           "stay unpacked")  # fmt: skip
                 return None
-            children = tuple(self.waiting.popleft() for _ in range(take))
-            try:
-                await self.journal.append(
-                    JournalEvent(
-                        self.batch_id,
-                        EventKind.AGGREGATED,
-                        code_key=code.key,
-                        data={
-                            "children": list(children),
-                            "level": self.level,
-                            "number": number,
-                            "partial": partial or take < self.capacity,
-                        },
-                    )
-                )
-            except Exception as error:
+            children = tuple(self.waiting.popleft() for _ in range(min(take, len(self.waiting))))
+            if not children:
+                self._fail(f"{self.level} {number}: its children left while it was labelled")
+                return None
+            container = await self._record(number, code, children, partial=partial)
+            if container is None:
                 self.waiting.extendleft(reversed(children))
-                self._fail(f"{self.level} {number} not recorded: {error}")
-                return None
-            container = PackedContainer(self.level, number, code, children, partial)
-            self.packed.append(container)
-            if self.level == "pallet":
-                self.counts.pallets += 1
-            elif partial or take < self.capacity:
-                self.counts.partial_cases += 1
-            else:
-                self.counts.cases += 1
-            if self.on_packed is not None:
-                self.on_packed(container)
             return container
+
+    async def pack(self, number: int, children: Sequence[str]) -> PackedContainer | None:
+        """Record the container with exactly `children` (read in it); they leave the waiting
+        line whether it is recorded or not: they are in that container."""
+        async with self._lock:
+            for key in children:
+                self.withdraw(key)
+            if not children:
+                return None
+            code = await self._code(number, len(children))
+            if code is None:
+                return None
+            return await self._record(number, code, tuple(children), partial=False)
+
+    async def _code(self, number: int, children: int) -> AllocatedCode | None:
+        """The container's code, its label printed and verified when the level has a label
+        station."""
+        if self.buffer is None:
+            self._fail(f"no {self.level} coding rule: {children} children stay unpacked")
+            return None
+        code = await self._labelled(number) if self.labeller else self.buffer.take()
+        if code is None:
+            self._fail(f"no {self.level} code for {self.level} {number}: {children} children "
+                       "stay unpacked")  # fmt: skip
+        return code
+
+    async def _record(
+        self, number: int, code: AllocatedCode, children: tuple[str, ...], *, partial: bool
+    ) -> PackedContainer | None:
+        partial = partial or len(children) < self.capacity
+        try:
+            await self.journal.append(
+                JournalEvent(
+                    self.batch_id,
+                    EventKind.AGGREGATED,
+                    code_key=code.key,
+                    data={
+                        "children": list(children),
+                        "level": self.level,
+                        "number": number,
+                        "partial": partial,
+                    },
+                )
+            )
+        except Exception as error:
+            self._fail(f"{self.level} {number} not recorded: {error}")
+            return None
+        container = PackedContainer(self.level, number, code, children, partial)
+        self.packed.append(container)
+        for key in children:
+            self.packed_in[key] = number
+        if self.level == "pallet":
+            self.counts.pallets += 1
+        elif partial:
+            self.counts.partial_cases += 1
+        else:
+            self.counts.cases += 1
+        if self.on_packed is not None:
+            self.on_packed(container)
+        return container
 
     async def _labelled(self, number: int) -> AllocatedCode | None:
         """A code whose printed label verified; scrapped labels are journalled as such."""

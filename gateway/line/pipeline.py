@@ -17,15 +17,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from drivers.base import DriverError, Frame, LinkState, PixelFormat, Printer, PrintItem, SmartResult
 from drivers.camera.vision import BackPressureError, VerificationResult, VisionService
+from drivers.line_plc.protocol import VerdictAck
 from ebr.allocation import AllocatedCode
-from ebr.journal import EventKind, JournalEvent, JournalWriter
+from ebr.journal import EventKind, JournalEvent, JournalRejectedError, JournalWriter
 from gateway.line.buffer import LineCodeBuffer
 from gateway.line.ledger import CodeLedger, LatencyRecorder
-from gateway.line.plc import LinePlc, VerdictAck
+from gateway.line.plc import LinePlc
 
 log = logging.getLogger("tracegate.line.pipeline")
 
@@ -58,10 +59,26 @@ class Alarm(StrEnum):
     SERIAL_POOL_LOW = "SERIAL_POOL_LOW"
     DEVICE_FAULT = "DEVICE_FAULT"
     JOURNAL_FAILURE = "JOURNAL_FAILURE"
+    AUDIT_TRAIL_BROKEN = "AUDIT_TRAIL_BROKEN"
+
+
+def first_line(error: BaseException) -> str:
+    """What an operator reads of a store's error (a database error's text goes on with the
+    SQL and its parameters, which the log keeps)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 RaiseAlarm = Callable[[Alarm, str, str], None]
 """(alarm, source, detail)."""
+
+
+class VerdictObserver(Protocol):
+    """Told of every verdict as it is given (the metrics): it must only count."""
+
+    def accepted(self, latency_s: float) -> None: ...
+
+    def rejected(self, reason: str) -> None: ...
 
 
 @dataclass
@@ -120,6 +137,7 @@ class UnitPipeline:
         producing: Callable[[], bool],
         on_accepted: Callable[[UnitTrack], None] | None = None,
         on_reject_missed: Callable[[UnitTrack], Coroutine[Any, Any, None]] | None = None,
+        observer: VerdictObserver | None = None,
         keep_units: int = 20_000,
     ) -> None:
         self.batch_id = batch_id
@@ -135,6 +153,7 @@ class UnitPipeline:
         self.producing = producing
         self.on_accepted = on_accepted
         self.on_reject_missed = on_reject_missed
+        self.observer = observer
         self.ledger = CodeLedger()
         self.latency = LatencyRecorder()
         self.stages = {
@@ -316,6 +335,8 @@ class UnitPipeline:
             self.ledger.accept(track.code.key)
             done_at = time.monotonic()
             self.latency.record((done_at - track.triggered_at) * 1000)
+            if self.observer is not None:
+                self.observer.accepted(done_at - track.triggered_at)
             frame_at = track.frame_at or verified_at
             for stage, began, ended in (
                 ("image", track.triggered_at, frame_at),
@@ -352,7 +373,10 @@ class UnitPipeline:
         )
 
     def _revoke(self, track: UnitTrack, detail: str, *, late: bool = False) -> None:
-        """An accept that did not hold: the unit is (or will be) rejected at the gate."""
+        """An accept that did not hold: the unit is (or will be) rejected at the gate. A unit
+        already rejected (its bin event came first) is not rejected twice."""
+        if track.decision not in ("accepted", "accepting"):
+            return
         if late:
             self._count_late(track)
         if track.decision == "accepted":
@@ -381,6 +405,8 @@ class UnitPipeline:
     def _record_reject(
         self, ref: int, code: AllocatedCode | None, reason: str, detail: str
     ) -> None:
+        if self.observer is not None:
+            self.observer.rejected(str(reason))
         self._journal(
             JournalEvent(
                 self.batch_id,
@@ -434,9 +460,11 @@ class UnitPipeline:
         if future.cancelled():
             return
         error = future.exception()
-        if error is not None:
-            log.error("journal refused an event: %s", error)
-            self.raise_alarm(Alarm.JOURNAL_FAILURE, "journal", str(error))
+        if isinstance(error, JournalRejectedError):
+            log.error("journal refused an event (its rules, not the store): %s", error)
+        elif error is not None:
+            log.error("journal could not write an event: %s", error)
+            self.raise_alarm(Alarm.JOURNAL_FAILURE, "journal", first_line(error))
 
     def _remember(self, track: UnitTrack) -> None:
         self.units[track.ref] = track

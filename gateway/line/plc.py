@@ -2,8 +2,9 @@
 
 The PLC interface the gateway expects is written down in docs/protocols/line-plc.md: one OPC
 UA event per occurrence ("trigger <ref>", "reject <ref>", "case <n>", "pallet <n>",
-"state <Name>"), a `SetVerdict(ref, accept)` method answering whether the verdict reached the
-unit before the gate, and the PackML state and command variables.
+"state <Name>", "changeover format|material <name>"), a `SetVerdict(ref, accept)` method
+answering whether the verdict reached the unit before the gate, and the PackML state and command
+variables.
 """
 
 from __future__ import annotations
@@ -11,32 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 
 from drivers.base import DeviceHealth, DriverError, UsageError
+from drivers.line_plc.protocol import OutcomeCode, VerdictAck
 from drivers.opcua.client import OpcUaClient
 
+CHANGEOVER_KINDS = ("format", "material")
 REQUIRED_TAGS = ("packml_state", "packml_command", "verdict_object", "verdict_method")
-
-
-class VerdictAck(IntEnum):
-    """The PLC's answer to a verdict."""
-
-    APPLIED = 0
-    LATE = 1
-    """The unit had already reached the gate: it was rejected (fail-safe)."""
-    UNKNOWN = 2
-    CONFLICT = 3
-    """Another verdict was set for the unit before; the first one stands."""
-
-
-class GateOutcome(IntEnum):
-    """What the gate did with a unit, as the PLC's optional `UnitOutcome` method says."""
-
-    PENDING = 0
-    PASSED = 1
-    REJECTED = 2
-    REJECT_MISSED = 3
 
 
 class PlcEventKind(StrEnum):
@@ -45,6 +28,7 @@ class PlcEventKind(StrEnum):
     CASE = "case"
     PALLET = "pallet"
     STATE = "state"
+    CHANGEOVER = "changeover"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +37,8 @@ class PlcEvent:
     number: int
     """Unit reference, case or pallet count; 0 for a state change."""
     text: str
-    """The state name for a state change, else the raw message."""
+    """The state name for a state change, "format <name>" or "material <name>" for a
+    changeover, else the raw message."""
     received_at: float
     """time.monotonic() when the gateway received it."""
 
@@ -66,6 +51,11 @@ def parse_event(message: str, received_at: float) -> PlcEvent | None:
     except ValueError:
         return None
     if kind is PlcEventKind.STATE:
+        return PlcEvent(kind, 0, rest, received_at)
+    if kind is PlcEventKind.CHANGEOVER:
+        what, _, name = rest.partition(" ")
+        if what not in CHANGEOVER_KINDS or not name.strip():
+            return None
         return PlcEvent(kind, 0, rest, received_at)
     try:
         number = int(rest)
@@ -113,12 +103,12 @@ class LinePlc:
     def knows_outcomes(self) -> bool:
         return "outcome_method" in self._tags
 
-    async def unit_outcome(self, ref: int) -> GateOutcome:
+    async def unit_outcome(self, ref: int) -> OutcomeCode:
         outputs = await self.client.call(
             self._tags["verdict_object"], self._tags["outcome_method"], [ref]
         )
         try:
-            return GateOutcome(int(outputs[0]))  # type: ignore[arg-type]
+            return OutcomeCode(int(outputs[0]))  # type: ignore[arg-type]
         except (IndexError, TypeError, ValueError) as error:
             raise DriverError(f"UnitOutcome answered {outputs!r}", device=self.name) from error
 

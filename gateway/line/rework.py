@@ -57,16 +57,19 @@ class ReworkStation:
         case_buffer: LineCodeBuffer | None,
         on_foreign: Callable[[str], object],
         on_decommissioned: Callable[[str, bool], None] | None = None,
+        on_packed: Callable[[Sequence[str]], None] | None = None,
         context: RecognitionContext | None = None,
     ) -> None:
         """`on_decommissioned(key, destroyed)`: a unit left saleable stock (sampled or
-        destroyed), so the runtime's ledger and waiting cases can follow."""
+        destroyed), so the runtime's ledger and waiting cases can follow; `on_packed(keys)`:
+        units were packed by hand, so no automatic case waits for them any more."""
         self._engine = engine
         self.journal = journal
         self.batch_id = batch_id
         self.case_buffer = case_buffer
         self.on_foreign = on_foreign
         self.on_decommissioned = on_decommissioned
+        self.on_packed = on_packed
         self.context = context or RecognitionContext()
 
     def identify(self, scanned: str) -> CodeInfo:
@@ -96,6 +99,8 @@ class ReworkStation:
     async def add_child(self, parent: str, child: str, actor: Actor) -> None:
         case, unit = self.identify(parent), self.identify(child)
         await self._write(EventKind.CHILD_ADDED, case.key, actor, child=unit.key)
+        if self.on_packed is not None:
+            self.on_packed([unit.key])
 
     async def remove_child(self, parent: str, child: str, actor: Actor) -> None:
         case, unit = self.identify(parent), self.identify(child)
@@ -125,6 +130,8 @@ class ReworkStation:
         keys = [self.identify(child).key for child in children]
         code = self._next_case_code()
         await self._write(EventKind.AGGREGATED, code, actor, children=keys, level="case")
+        if self.on_packed is not None:
+            self.on_packed(keys)
         return code
 
     async def sample(self, scanned: str, actor: Actor, *, destructive: bool, reason: str) -> None:

@@ -4,7 +4,8 @@ Downloaded → line clearance (checklist confirmed by a named user) → challeng
 challenge must pass) → Running ⇄ Held → Completing → Reconciled. Each change is journalled
 (which sets `batches.status`) and written to the audit trail against the user who made it.
 The PLC's PackML state is mirrored: a PLC that leaves Execute while the batch runs holds the
-batch, and a stop longer than `challenge_after_stop_s` requires a new challenge.
+batch, and a stop longer than `challenge_after_stop_s`, a format or material changeover
+announced by the PLC, or a gateway restart requires a new challenge.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from drivers.line_plc.protocol import PackMLState
 from ebr.audit.actor import GATEWAY, Actor, trail_for
 from ebr.audit.trail import AuditTrail
-from ebr.journal import EventKind, JournalEvent, JournalWriter
+from ebr.journal import EventKind, JournalEntry, JournalEvent, JournalWriter
+from ebr.users import UserError
+from gateway.line.clearance import ClearanceSigner
 from gateway.line.plc import LinePlc
 from serialization.lifecycle import (
     BatchAction,
@@ -28,11 +32,10 @@ from serialization.lifecycle import (
     ChallengeRequirement,
 )
 
-EXECUTE = 6
-STOPPED_STATES = frozenset({2, 9})
-"""PackML Stopped and Aborted."""
-IDLE = 4
-HELD_STATES = frozenset({10, 11})
+EXECUTE = PackMLState.EXECUTE
+STOPPED_STATES = frozenset({PackMLState.STOPPED, PackMLState.ABORTED})
+IDLE = PackMLState.IDLE
+HELD_STATES = frozenset({PackMLState.HOLDING, PackMLState.HELD})
 
 
 class LineActionError(RuntimeError):
@@ -97,9 +100,16 @@ class LineSupervisor:
         if self.phase in (BatchPhase.RUNNING, BatchPhase.HELD, BatchPhase.CHALLENGE):
             await self._require(self.policy.required(gateway_restarted=True), GATEWAY)
 
-    async def format_changed(self, actor: Actor, *, material: bool = False) -> None:
+    async def changeover(self, kind: str, name: str, actor: Actor = GATEWAY) -> None:
+        """A new format or material on the line: what the camera sees may have changed, so
+        production waits for a new challenge; a line still in Execute is held meanwhile."""
+        material = kind == "material"
         requirement = self.policy.required(format_changed=not material, material_changed=material)
+        await self._note("changeover", actor, {"kind": kind, "name": name})
+        was_running = self.phase is BatchPhase.RUNNING
         await self._require(requirement, actor)
+        if was_running and self.plc_state == EXECUTE:
+            await self.plc.command("Hold")
 
     async def plc_state_changed(self, state: int) -> None:
         before, self.plc_state = self.plc_state, state
@@ -114,8 +124,11 @@ class LineSupervisor:
 
     # --- operator actions ------------------------------------------------------------------
 
-    async def clearance(self, actor: Actor, confirmed: Sequence[str]) -> None:
-        """Line clearance: every checklist item confirmed by the named user."""
+    async def clearance(
+        self, actor: Actor, confirmed: Sequence[str], signer: ClearanceSigner | None = None
+    ) -> None:
+        """Line clearance: every checklist item confirmed by the named user, and with `signer`
+        the journal entry recording it e-signed before the batch may go on to its challenge."""
         self._need_user(actor, "line clearance")
         missing = [item for item in self.checklist if item not in confirmed]
         if missing:
@@ -125,13 +138,25 @@ class LineSupervisor:
             )
         if self.phase is BatchPhase.DOWNLOADED:
             await self._apply(BatchAction.BEGIN_CLEARANCE, actor, "line clearance started")
-        await self._note("clearance", actor, {"checklist": list(self.checklist)})
+        entry = await self._note(
+            "clearance", actor, {"checklist": list(self.checklist), "signed": signer is not None}
+        )
+        if signer is not None:
+            try:
+                await asyncio.to_thread(signer, self.batch_id, entry.seq)
+            except UserError as error:
+                raise LineActionError(
+                    f"line clearance not signed: {error.message}",
+                    hint=error.hint or "sign with your own password",
+                ) from error
         await self._apply(BatchAction.CLEARANCE_SIGNED, actor, "line clearance confirmed")
 
     async def challenge_done(self, actor: Actor, passed: bool, record: dict[str, Any]) -> None:
         await self._note("challenge", actor, {"passed": passed, "record": record})
         action = BatchAction.CHALLENGE_PASSED if passed else BatchAction.CHALLENGE_FAILED
         await self._apply(action, actor, "vision challenge " + ("passed" if passed else "failed"))
+        if passed and self._stopped_at is not None:
+            self._stopped_at = time.monotonic()
 
     async def start(self, actor: Actor, timeout: float = 10.0) -> None:
         """Bring the PLC to Execute (Reset, Start) once the batch may run."""
@@ -178,7 +203,7 @@ class LineSupervisor:
                     hint="check the PLC for faults; it must accept Reset and Start",
                 )
             if state in STOPPED_STATES:
-                await self.plc.command("Reset" if state == 2 else "Clear")
+                await self.plc.command("Reset" if state == PackMLState.STOPPED else "Clear")
             elif state == IDLE:
                 await self.plc.command("Start")
             elif state in HELD_STATES:
@@ -201,28 +226,34 @@ class LineSupervisor:
             self.lifecycle = before.require(requirement)
             await self._note("challenge_required", actor, {"reasons": list(requirement.reasons)})
             if self.lifecycle.phase is not before.phase:
-                await self._record_phase(before.phase, actor, "; ".join(requirement.reasons))
+                await self._record_phase(before, actor, "; ".join(requirement.reasons))
 
     async def _apply(self, action: BatchAction, actor: Actor, reason: str) -> None:
         async with self._lock:
             before = self.lifecycle
             self.lifecycle = before.apply(action, batch=str(self.batch_id))
-            await self._record_phase(before.phase, actor, reason)
+            await self._record_phase(before, actor, reason)
 
-    async def _record_phase(self, before: BatchPhase, actor: Actor, reason: str) -> None:
-        after = self.lifecycle.phase
-        await self.journal.append(
-            JournalEvent(
-                self.batch_id,
-                EventKind.BATCH_PHASE,
-                data={
-                    "from": before.value,
-                    "to": after.value,
-                    "user": actor.username,
-                    "reason": reason,
-                },
+    async def _record_phase(self, was: BatchLifecycle, actor: Actor, reason: str) -> None:
+        """Journal the phase change; one the journal did not take did not happen (the phase
+        goes back), so the batch's phase in memory is never ahead of its record."""
+        before, after = was.phase, self.lifecycle.phase
+        try:
+            await self.journal.append(
+                JournalEvent(
+                    self.batch_id,
+                    EventKind.BATCH_PHASE,
+                    data={
+                        "from": before.value,
+                        "to": after.value,
+                        "user": actor.username,
+                        "reason": reason,
+                    },
+                )
             )
-        )
+        except Exception:
+            self.lifecycle = was
+            raise
         await asyncio.to_thread(self._audit_phase, before, after, actor, reason)
         if self.on_phase is not None:
             self.on_phase(after)
@@ -246,8 +277,8 @@ class LineSupervisor:
                 ],
             )
 
-    async def _note(self, topic: str, actor: Actor, data: dict[str, Any]) -> None:
-        await self.journal.append(
+    async def _note(self, topic: str, actor: Actor, data: dict[str, Any]) -> JournalEntry:
+        return await self.journal.append(
             JournalEvent(
                 self.batch_id,
                 EventKind.NOTE,

@@ -21,12 +21,26 @@ from config.sections import LineConfig
 from ebr.audit.actor import Actor
 from ebr.audit.checkpoints import create_site_key
 from ebr.catalog import create_batch
-from ebr.users import PermissionDeniedError, Users
+from ebr.users import PermissionDeniedError, Role, Users
 from gateway.commands.keys import write_new_key
+from gateway.line.clearance import ClearanceSigner, clearance_signer
+from gateway.line.demo_devices import UnitDevices, secure_opcua, unit_devices_over
+from gateway.line.ebr_clearance import ClearanceVerifier
 from gateway.site_store import SiteStore, open_site_store
 
 DEMO_PRODUCT = "amox-250-24"
-DEMO_PORTS = ("48400", "49100", "49101", "42200", "42201", "45020", "49200")
+DEMO_PORTS = (
+    "4840",
+    "48400",
+    "49100",
+    "49101",
+    "49102",
+    "42200",
+    "42201",
+    "42202",
+    "45020",
+    "49200",
+)
 READY_TIMEOUT_S = 180.0
 """Starting the simulator process imports OpenCV and asyncua: slow on a busy machine."""
 
@@ -37,19 +51,42 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_demo_site(folder: Path, *, free_ports: bool = True, **runtime: object) -> Path:
+def _free_ports(count: int) -> list[int]:
+    """`count` different free ports: each socket stays bound until all are chosen, so the
+    system cannot hand out one port twice."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+
+
+def write_demo_site(
+    folder: Path,
+    *,
+    free_ports: bool = True,
+    secure: bool = False,
+    unit_devices: UnitDevices = "tcp",
+    **runtime: object,
+) -> Path:
     """The shipped demo site file in `folder` with its keys (made when missing); every device
-    on a free port unless `free_ports` is False; `runtime` overrides lines[0].runtime."""
+    on a free port unless `free_ports` is False; `runtime` overrides lines[0].runtime. With
+    `secure`, every OPC UA device is Basic256Sha256/SignAndEncrypt with certificate trust
+    (certificates made under `folder`/pki); `unit_devices` puts the unit printer and camera
+    on OPC UA, or the printer on Modbus registers (`gateway.line.demo_devices`)."""
     example = resources.files("config").joinpath("examples/demo.yaml")
     text = example.read_text(encoding="utf-8")
     if free_ports:
-        for port in DEMO_PORTS:
-            text = re.sub(rf"(?<=[: ]){port}\b", str(free_port()), text)
+        for port, free in zip(DEMO_PORTS, _free_ports(len(DEMO_PORTS)), strict=True):
+            text = re.sub(rf"(?<=[: ]){port}\b", str(free), text)
     for key, value in runtime.items():
         text, found = re.subn(rf"(?m)^(      {key}:) .*$", rf"\g<1> {value}", text)
         if not found:
             text = text.replace("    runtime:\n", f"    runtime:\n      {key}: {value}\n", 1)
     folder.mkdir(parents=True, exist_ok=True)
+    text = unit_devices_over(text, unit_devices)
+    if secure:
+        text = secure_opcua(text, folder)
     site = folder / "site.yaml"
     site.write_text(text, encoding="utf-8")
     config = load_site(site)
@@ -67,6 +104,10 @@ class SimulatedSite:
     store: SiteStore
     operator: Actor
     batches: int = 0
+    signer: ClearanceSigner | None = None
+    """Signs the operator's line clearance."""
+    verifier: ClearanceVerifier | None = None
+    """A second person who verifies the line clearance in the batch record."""
 
     @property
     def line(self) -> LineConfig:
@@ -87,17 +128,53 @@ class SimulatedSite:
         )
 
 
+def ensure_operator(
+    users: Users,
+    username: str,
+    password: str,
+    full_name: str,
+    *,
+    administrator: tuple[str, str] | None = None,
+) -> None:
+    """`username` as an operator account with `password`, made when missing by
+    `administrator` (user name, password), by default the site's first account, the
+    administrator `<username>.admin` (same password): administrators hold no GMP rights, so the
+    line is run, and its clearance signed, by operators."""
+    if any(account.username == username for account in users.accounts()):
+        return
+    if administrator is None:
+        administrator = (f"{username}.admin", password)
+        with contextlib.suppress(PermissionDeniedError):
+            users.bootstrap_administrator(
+                administrator[0], f"{full_name} (administrator)", password
+            )
+    initial = f"{password}-initial"
+    users.create(
+        users.login(*administrator),
+        username=username,
+        full_name=full_name,
+        role=Role.OPERATOR,
+        password=initial,
+    )
+    users.change_password(username, initial, password)
+
+
 def open_simulated_site(
     site_file: Path, *, operator: str, password: str, full_name: str
 ) -> SimulatedSite:
-    """The site's store with `operator` logged in (made the first account when there is none)."""
+    """The site's store with `operator` logged in (an operator account, made when missing)."""
     config = load_site(site_file)
     store = open_site_store(config)
     users = Users(store.audit)
-    with contextlib.suppress(PermissionDeniedError):
-        users.bootstrap_administrator(operator, full_name, password)
+    ensure_operator(users, operator, password, full_name)
     session = users.login(operator, password)
-    return SimulatedSite(site_file, config, store, Actor(session.user_id, session.username))
+    return SimulatedSite(
+        site_file,
+        config,
+        store,
+        Actor(session.user_id, session.username),
+        signer=clearance_signer(users, store.audit, session, password),
+    )
 
 
 class SimulatorError(RuntimeError):

@@ -5,11 +5,14 @@ returns the grayscale frame with its ground truth (what was printed, where the c
 Symbols come from zxing-cpp's writer (libzint): GS1 payloads are encoded with FNC1 in first
 position and FNC1 separators, so a reader reports `]d2` and the GS bytes of the payload.
 Everything random is drawn from the `rng` the caller passes: a seed gives the same frame.
+`render_many` draws several printed cartons in one frame, as a case camera sees the tops of the
+cartons in a case.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -194,6 +197,111 @@ def render(
         defects=spec,
     )
     return image, truth
+
+
+CARTON_PX = 180
+"""Side of one carton top in a contents frame: room for a 26-module symbol at 5 px a module,
+turned a little, with a margin (10 codes decode in about 1.5 ms, `docs/simulators.md`)."""
+CONTENTS_PX_PER_MODULE = 5.0
+CARTON_TILT_DEG = 8.0
+_GAP_LEVEL = 40
+"""Grey level of the shadow between two cartons (and of an empty slot)."""
+
+
+def contents_frame_size(cartons: int, *, aspect: float = 2.5) -> tuple[int, int]:
+    """A frame about `aspect` times as wide as high with one `CARTON_PX` cell per carton."""
+    if cartons < 1:
+        raise RenderError(f"a contents frame shows at least one carton, not {cartons}")
+    columns = max(1, math.ceil(math.sqrt(cartons * aspect)))
+    rows = math.ceil(cartons / columns)
+    return columns * CARTON_PX, rows * CARTON_PX
+
+
+def render_many(
+    payloads: Sequence[str],
+    *,
+    size: tuple[int, int],
+    rng: np.random.Generator,
+    defects: Sequence[DefectSpec | None] | None = None,
+    px_per_module: float = CONTENTS_PX_PER_MODULE,
+) -> tuple[Image, tuple[RenderTruth, ...]]:
+    """One frame of the cartons in a case seen from above: each payload printed on its own
+    carton top, the cartons in a grid filling `size`, each lying a little askew.
+
+    A GS1 element string is drawn as GS1 DataMatrix, anything else as plain DataMatrix.
+    `defects` gives each carton its own print (a smudge, `missing_print` for a blank carton);
+    its position and rotation are drawn here. The truths' corners are frame coordinates.
+    """
+    specs = list(defects) if defects is not None else [None] * len(payloads)
+    if len(specs) != len(payloads):
+        raise RenderError(f"{len(payloads)} payloads but {len(specs)} defect specs: give one each")
+    if not payloads:
+        raise RenderError("no payloads: a contents frame shows at least one carton")
+    width, height = size
+    if width < 32 or height < 32 or width * height > MAX_FRAME_PIXELS:
+        raise RenderError(f"frame size {width}x{height} is outside 32x32 .. 4096x4096")
+    columns, rows = _grid(len(payloads), width, height)
+    cell_w, cell_h = width // columns, height // rows
+    frame = np.full((height, width), _GAP_LEVEL, np.uint8)
+    truths: list[RenderTruth] = []
+    for index, (payload, spec) in enumerate(zip(payloads, specs, strict=True)):
+        row, column = divmod(index, columns)
+        x0, y0 = column * cell_w + 2, row * cell_h + 2
+        carton, truth = _carton(payload, spec, (cell_w - 4, cell_h - 4), px_per_module, rng)
+        frame[y0 : y0 + carton.shape[0], x0 : x0 + carton.shape[1]] = carton
+        corners = tuple((x + x0, y + y0) for x, y in truth.corners)
+        truths.append(replace(truth, corners=corners))
+    return frame, tuple(truths)
+
+
+def _grid(count: int, width: int, height: int) -> tuple[int, int]:
+    """Columns and rows that give `count` cells in the frame the largest smaller side."""
+    best = (1, count)
+    best_side = 0.0
+    for columns in range(1, count + 1):
+        rows = math.ceil(count / columns)
+        side = min(width / columns, height / rows)
+        if side > best_side:
+            best, best_side = (columns, rows), side
+    return best
+
+
+def _carton(
+    payload: str,
+    spec: DefectSpec | None,
+    size: tuple[int, int],
+    px_per_module: float,
+    rng: np.random.Generator,
+) -> tuple[Image, RenderTruth]:
+    base = spec or DefectSpec()
+    placed = replace(
+        base,
+        center=(float(rng.uniform(0.42, 0.58)), float(rng.uniform(0.42, 0.58))),
+        rotation_deg=base.rotation_deg + float(rng.uniform(-CARTON_TILT_DEG, CARTON_TILT_DEG)),
+    )
+    gs1 = _is_gs1(payload)
+    side = symbol_matrix(payload, gs1=gs1).shape[0] * px_per_module
+    if side * 1.25 > min(size):
+        raise RenderError(
+            f"a {side:.0f} px symbol does not fit a {size[0]}x{size[1]} px carton: give a "
+            "larger frame or fewer payloads"
+        )
+    return render(
+        payload,
+        gs1=gs1,
+        size=size,
+        px_per_module=px_per_module,
+        defects=placed,
+        rng=rng,
+    )
+
+
+def _is_gs1(payload: str) -> bool:
+    try:
+        _zxing_gs1_input(payload)
+    except RenderError:
+        return False
+    return True
 
 
 def _corners(

@@ -6,7 +6,8 @@ the elapsed time and returns what happened, so tests can drive it with any time 
 The gate is fail-safe by default, as on a real serialization line: a unit is let through only
 when an ACCEPT verdict for it arrived before it reached the gate; no verdict, a REJECT verdict
 or a late one all end in the reject bin. What physically happened to every unit is kept in
-`Line.outcomes`, so a test can compare it with what the gateway believes.
+`Line.outcomes`, which units went into each case in `Line.cases` and which cases onto each
+pallet in `Line.pallets`, so a test can compare it with what the gateway believes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 import random
 from collections import deque
 from dataclasses import dataclass, field, replace
-from enum import IntEnum, StrEnum
+from enum import StrEnum
+
+from drivers.line_plc.protocol import OutcomeCode, VerdictAck
 
 
 class EventKind(StrEnum):
@@ -28,20 +31,6 @@ class EventKind(StrEnum):
     """The gate should have rejected the unit but it went through (fault injection)."""
     CASE_COMPLETE = "case_complete"
     PALLET_COMPLETE = "pallet_complete"
-
-
-class VerdictAck(IntEnum):
-    """The PLC's answer to a verdict (the value `SetVerdict` returns over OPC UA)."""
-
-    APPLIED = 0
-    """Taken: the gate will act on it (also when the same verdict is set again)."""
-    LATE = 1
-    """The unit already passed the gate, or its reference is older than every unit on the
-    conveyor; nothing changes."""
-    UNKNOWN = 2
-    """No unit with that reference was ever triggered."""
-    CONFLICT = 3
-    """A different verdict was set for the unit before; the first one stays."""
 
 
 class GateOutcome(StrEnum):
@@ -98,6 +87,9 @@ class LineConfig:
     missed_reject_rate: float = 0.0
     fail_safe: bool = True
     """Reject every unit without an ACCEPT verdict; False rejects only units given REJECT."""
+    close_case_on_stop: bool = False
+    """The case packer closes the partial case it holds when the line is stopped (end-of-batch
+    empty-out) and signals it like a full one."""
     seed: int | None = None
 
     def __post_init__(self) -> None:
@@ -132,6 +124,12 @@ class Line:
     _register: deque[int | None] = field(init=False)
     outcomes: dict[int, UnitOutcome] = field(default_factory=dict, init=False)
     """Unit reference → what happened at the gate, for every unit that reached it."""
+    cases: dict[int, tuple[int, ...]] = field(default_factory=dict, init=False)
+    """Case number → the unit references the packer put into it, in order."""
+    pallets: dict[int, tuple[int, ...]] = field(default_factory=dict, init=False)
+    """Pallet number → the case numbers stacked on it, in order."""
+    _open_case: list[int] = field(default_factory=list, init=False)
+    _open_pallet: list[int] = field(default_factory=list, init=False)
     _verdicts: dict[int, _Verdict] = field(default_factory=dict, init=False)
     _next_ref: int = field(default=1, init=False)
     _last_time: float | None = field(default=None, init=False)
@@ -227,26 +225,35 @@ class Line:
         c = self.counters
         c.good += 1
         c.units_in_case += 1
+        self._open_case.append(ref)
         events = [LineEvent(EventKind.UNIT_PASSED, ref)]
         if c.units_in_case >= self.config.units_per_case:
-            c.units_in_case = 0
-            c.cases += 1
-            c.cases_on_pallet += 1
-            events.append(LineEvent(EventKind.CASE_COMPLETE, c.cases))
-            if c.cases_on_pallet >= self.config.cases_per_pallet:
-                c.cases_on_pallet = 0
-                c.pallets += 1
-                events.append(LineEvent(EventKind.PALLET_COMPLETE, c.pallets))
+            events += self.close_case()
         return events
 
+    def close_case(self) -> list[LineEvent]:
+        """Close the case being filled, full or not, and stack it; nothing when it is empty."""
+        if not self._open_case:
+            return []
+        c = self.counters
+        c.units_in_case = 0
+        c.cases += 1
+        self.cases[c.cases] = tuple(self._open_case)
+        self._open_case.clear()
+        c.cases_on_pallet += 1
+        self._open_pallet.append(c.cases)
+        events = [LineEvent(EventKind.CASE_COMPLETE, c.cases)]
+        if c.cases_on_pallet >= self.config.cases_per_pallet:
+            c.cases_on_pallet = 0
+            c.pallets += 1
+            self.pallets[c.pallets] = tuple(self._open_pallet)
+            self._open_pallet.clear()
+            events.append(LineEvent(EventKind.PALLET_COMPLETE, c.pallets))
+        return events
 
-class OutcomeCode(IntEnum):
-    """A unit's gate outcome as a number, for the PLC's `UnitOutcome` method."""
-
-    PENDING = 0
-    PASSED = 1
-    REJECTED = 2
-    REJECT_MISSED = 3
+    def pallet_of(self, case: int) -> int | None:
+        """The pallet case `case` is stacked on; None while its pallet is open."""
+        return next((n for n, cases in self.pallets.items() if case in cases), None)
 
 
 def unit_outcome_code(line: Line, ref: int) -> OutcomeCode:

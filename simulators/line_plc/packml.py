@@ -6,29 +6,12 @@ Acting states (Starting, Holding, …) end by themselves when their work is done
 
 from __future__ import annotations
 
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 
+from drivers.line_plc.protocol import PackMLState
 
-class State(IntEnum):
-    """PackML state numbers as ISA-TR88.00.02 (and OPC 30050 PackML) number them."""
-
-    CLEARING = 1
-    STOPPED = 2
-    STARTING = 3
-    IDLE = 4
-    SUSPENDED = 5
-    EXECUTE = 6
-    STOPPING = 7
-    ABORTING = 8
-    ABORTED = 9
-    HOLDING = 10
-    HELD = 11
-    UNHOLDING = 12
-    SUSPENDING = 13
-    UNSUSPENDING = 14
-    RESETTING = 15
-    COMPLETING = 16
-    COMPLETE = 17
+State = PackMLState
+"""The PackML state numbers of the PLC interface (`drivers.line_plc.protocol`)."""
 
 
 class Command(StrEnum):

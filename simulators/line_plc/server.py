@@ -19,8 +19,13 @@ Address space (namespace `NAMESPACE_URI`, string NodeIds `ns=<idx>;s=<name>`):
   `Line.Palletizer.PalletComplete` (Int64 pallet count), `Line.Palletizer.CasesOnPallet` (Int32).
 - Events (BaseEventType from the Server object), one per occurrence, in the order they happen:
   "trigger <ref>" per unit at the trigger sensor, "reject <ref>" per unit the bin sensor sees
-  fall, "case <n>" per completed case, "pallet <n>" per completed pallet, and
-  "state <Name>" per PackML state change.
+  fall, "case <n>" per completed case (with `LineConfig.close_case_on_stop` also the partial
+  case a Stop closes), "pallet <n>" per completed pallet, and
+  "state <Name>" per PackML state change, and "changeover format <name>" /
+  "changeover material <name>" when a new format or material is set.
+- `Line.Changeover.Format` and `Line.Changeover.Material` (String, writable): the format (carton
+  size, recipe) and the packaging material (label roll, carton lot) the line is set up with, as
+  the PLC's own HMI would set them at a changeover; a new value is announced as an event.
 
 `UnitTrigger` takes every reference in turn (several writes in one scan at high rates), so a
 subscriber with a monitored-item queue larger than 1 receives each of them.
@@ -45,7 +50,14 @@ from asyncua.server.server import Server
 from asyncua.server.user_managers import UserManager
 from asyncua.ua.status_codes import StatusCodes
 
-from simulators.line_plc.line import EventKind, Line, LineConfig, VerdictAck, unit_outcome_code
+from drivers.line_plc.protocol import VerdictAck
+from simulators.line_plc.line import (
+    EventKind,
+    Line,
+    LineConfig,
+    LineEvent,
+    unit_outcome_code,
+)
 from simulators.line_plc.packml import (
     OPERATOR_COMMANDS,
     Command,
@@ -138,7 +150,11 @@ _VARIABLES: dict[str, tuple[Any, ua.VariantType, bool]] = {
     "CasePacker.UnitsInCase": (0, ua.VariantType.Int32, False),
     "Palletizer.PalletComplete": (0, ua.VariantType.Int64, False),
     "Palletizer.CasesOnPallet": (0, ua.VariantType.Int32, False),
+    "Changeover.Format": ("", ua.VariantType.String, True),
+    "Changeover.Material": ("", ua.VariantType.String, True),
 }
+
+CHANGEOVER_KINDS = ("format", "material")
 
 
 _EVENT_MESSAGES: dict[EventKind, str] = {
@@ -162,7 +178,10 @@ class LinePlcServer:
         tick_s: float = 0.01,
         acting_time_s: float = 0.1,
         extra_variables: int = 0,
+        on_line_event: Callable[[LineEvent], None] | None = None,
     ) -> None:
+        """`on_line_event` sees every line event (a unit passing, a case closed, …) in the scan
+        that announces it: how the simulated line wires its case camera to the case packer."""
         self.endpoint = f"opc.tcp://{host}:{port}"
         self.line = Line(line or LineConfig())
         self.machine = PackMLMachine()
@@ -179,6 +198,8 @@ class LinePlcServer:
         self._shown: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
         self._pending_events: list[str] = []
+        self._stop_events: list[LineEvent] = []
+        self.on_line_event = on_line_event
 
     def node_id(self, name: str) -> str:
         return plc_node_id(name, self._ns or NAMESPACE_INDEX)
@@ -236,6 +257,7 @@ class LinePlcServer:
         self.machine = PackMLMachine()
         self._entered_state_at = self._clock()
         self._pending_events = []
+        self._stop_events = []
 
     async def __aenter__(self) -> LinePlcServer:
         await self.start()
@@ -252,10 +274,21 @@ class LinePlcServer:
         if state is not before:
             self._entered_state_at = self._clock()
             self._pending_events.append(f"state {state.name.title()}")
+            if state is State.STOPPING and self.line.config.close_case_on_stop:
+                self._stop_events += self.line.close_case()
         return state
 
     def reject(self, ref: int) -> bool:
         return self.line.reject(ref)
+
+    async def changeover(self, kind: str, name: str) -> None:
+        """Set up the line with a new format or material, as at the PLC's own HMI."""
+        if kind not in CHANGEOVER_KINDS:
+            raise ValueError(f"changeover kind {kind!r} is none of {', '.join(CHANGEOVER_KINDS)}")
+        if not name.strip():
+            raise ValueError(f"a {kind} changeover needs the name of the new {kind}")
+        await self._show(f"Changeover.{kind.title()}", name, force=True)
+        self._pending_events.append(f"changeover {kind} {name}")
 
     def set_verdict(self, ref: int, accept: bool) -> VerdictAck:
         return self.line.set_verdict(ref, accept, now=self._clock())
@@ -375,7 +408,10 @@ class LinePlcServer:
         triggers: list[int] = []
         rejects: list[int] = []
         messages, self._pending_events = self._pending_events, []
-        for event in self.line.advance(now):
+        happened, self._stop_events = [*self._stop_events, *self.line.advance(now)], []
+        for event in happened:
+            if self.on_line_event is not None:
+                self.on_line_event(event)
             message = _EVENT_MESSAGES.get(event.kind)
             if message is not None:
                 messages.append(f"{message} {event.ref}")
@@ -421,6 +457,10 @@ class LinePlcServer:
         if reject_ref:
             await self._show("Conveyor.RejectRef", 0, force=True)
             self.reject(int(reject_ref))
+        for kind in CHANGEOVER_KINDS:
+            name = self._read(f"Changeover.{kind.title()}")
+            if isinstance(name, str) and name and name != self._shown[f"Changeover.{kind.title()}"]:
+                await self.changeover(kind, name)
         rate = self._read("Conveyor.RateUpm")
         if isinstance(rate, float) and rate != self._shown["Conveyor.RateUpm"] and rate > 0:
             self.line.set_rate(rate)

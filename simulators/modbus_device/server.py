@@ -4,6 +4,8 @@
 Faults per slave: `silent` (never answers, like a dead slave on a bus), `delay_s` (answers
 late) and `garbage` (answers with bytes that are no frame). `disconnect()` drops every TCP
 client. Slave ids that are not configured stay silent, as they would on a real RS-485 bus.
+A device with logic behind its registers (the Modbus printer) reacts to a client's write in
+`on_write`, called before the write is answered.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,9 +47,14 @@ class SlaveFaults:
     """Answer with bytes of the right length that are not a valid frame."""
 
 
+WriteHook = Callable[[int, Table, int, int], Awaitable[None]]
+"""(slave, table, address, count) of a write the image has just taken."""
+
+
 class ModbusDeviceSimulator:
-    def __init__(self, points: Sequence[Point]) -> None:
+    def __init__(self, points: Sequence[Point], *, on_write: WriteHook | None = None) -> None:
         self.image = RegisterImage(points)
+        self.on_write = on_write
         self.faults: dict[int, SlaveFaults] = {slave: SlaveFaults() for slave in self.image.slaves}
         self.requests_served = 0
         self.served_at: deque[float] = deque(maxlen=1000)
@@ -169,6 +176,8 @@ class ModbusDeviceSimulator:
         self.image.advance(time.monotonic() - self._started)
         if set_values:
             self.image.store(slave, table, address, (int(v) for v in set_values))
+            if self.on_write is not None:
+                await self.on_write(slave, table, address, len(set_values))
         source = self.image.tables[slave][table]
         if table.is_bit:
             registers[: len(source) // 16] = _pack_bits(source)

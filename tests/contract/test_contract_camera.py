@@ -1,7 +1,8 @@
 """The camera contract: `drivers.base.Camera` as each transport gives it, against its source.
 
 One suite, run against the TCP driver connected to the camera simulator (mono8, PNG, smart
-camera, and a stream split and littered with garbage by the fault injector) and against the
+camera, and a stream split and littered with garbage by the fault injector), against the OPC UA
+driver connected to the OPC UA camera simulator (mono8, PNG, smart camera) and against the
 watched folder fed with files written the way a camera's FTP/SMB export writes them.
 """
 
@@ -16,12 +17,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import pytest_asyncio
 
 from drivers.base import Camera, Frame, LinkState, PixelFormat, SmartResult
 from drivers.camera.client import TcpCamera
 from drivers.camera.folder import MARKER_SUFFIX, FolderCamera
+from drivers.camera.opcua import OpcUaCamera
+from drivers.opcua.settings import OpcUaSettings
 from simulators.camera.server import CameraMode, CameraServer, SourceImage, gradient_source
 from simulators.faults import Faults
+from simulators.line_plc.harness import free_port
+from simulators.opcua_device.camera import OpcUaCameraSimulator
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 WIDTH, HEIGHT = 80, 60
 GS = "\x1d"
@@ -34,15 +42,36 @@ def payload_of(unit_ref: str) -> str:
 @dataclass
 class Rig:
     name: str
-    camera: TcpCamera | FolderCamera
+    camera: TcpCamera | OpcUaCamera | FolderCamera
     shoot: Callable[[str], Awaitable[None]]
     expected: Callable[[str], SourceImage | str]
     """What a shot of a unit must deliver: the image, or a smart camera's decoded text."""
     clean: bool = True
+    drop: Callable[[], object] | None = None
+    """Drop the camera's connection as a pulled cable would (None: there is no link)."""
 
 
 async def tcp_rig(name: str, server: CameraServer, *, clean: bool = True) -> Rig:
-    camera = TcpCamera(f"cam-{name}", "127.0.0.1", server.port)
+    return source_rig(name, TcpCamera(f"cam-{name}", "127.0.0.1", server.port), server, clean)
+
+
+def opcua_rig(name: str, server: OpcUaCameraSimulator) -> Rig:
+    settings = OpcUaSettings(
+        name=f"cam-{name}",
+        endpoint=server.endpoint,
+        publishing_interval_ms=20,
+        stale_after_s=1.0,
+        request_timeout_s=1.0,
+    )
+    return source_rig(name, OpcUaCamera(settings, root=server.root), server)
+
+
+def source_rig(
+    name: str,
+    camera: TcpCamera | OpcUaCamera,
+    server: CameraServer | OpcUaCameraSimulator,
+    clean: bool = True,
+) -> Rig:
     source = server.source
 
     async def shoot(unit_ref: str) -> None:
@@ -55,7 +84,7 @@ async def tcp_rig(name: str, server: CameraServer, *, clean: bool = True) -> Rig
         assert isinstance(image, SourceImage)
         return image
 
-    return Rig(name, camera, shoot, expected, clean)
+    return Rig(name, camera, shoot, expected, clean, server.disconnect)
 
 
 def folder_rig(directory: Path) -> Rig:
@@ -79,12 +108,59 @@ def folder_rig(directory: Path) -> Rig:
 
 FAULTY = Faults(split_rate=1.0, split_pause=0.002, garbage_rate=0.5)
 """Every write split across two reads, half of them preceded by garbage: nothing may be lost."""
-RIGS = ["tcp-mono8", "tcp-png", "tcp-smart", "tcp-faulty", "folder"]
+RIGS = [
+    "tcp-mono8",
+    "tcp-png",
+    "tcp-smart",
+    "tcp-faulty",
+    "opcua-mono8",
+    "opcua-png",
+    "opcua-smart",
+    "folder",
+]
 
 
-@pytest.fixture(params=RIGS)
-async def rig(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Rig]:
+class OpcUaCameras:
+    """One OPC UA camera server for the module, started on first use (asyncua needs seconds
+    to build a server); each test sets its mode and source."""
+
+    def __init__(self) -> None:
+        self._server: OpcUaCameraSimulator | None = None
+
+    async def get(self) -> OpcUaCameraSimulator:
+        if self._server is None:
+            server = OpcUaCameraSimulator(port=free_port())
+            await server.start()
+            self._server = server
+        return self._server
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def opcua_cameras() -> AsyncIterator[OpcUaCameras]:
+    cameras = OpcUaCameras()
+    try:
+        yield cameras
+    finally:
+        await cameras.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module", params=RIGS)
+async def rig(
+    request: pytest.FixtureRequest, tmp_path: Path, opcua_cameras: OpcUaCameras
+) -> AsyncIterator[Rig]:
     kind: str = request.param
+    if kind.startswith("opcua"):
+        opcua = await opcua_cameras.get()
+        opcua.source = gradient_source(WIDTH, HEIGHT, png=kind == "opcua-png")
+        opcua.mode = CameraMode.SMART if kind == "opcua-smart" else CameraMode.IMAGE
+        made = opcua_rig(kind, opcua)
+        async with made.camera:
+            yield made
+        return
     if kind == "folder":
         made = folder_rig(tmp_path)
         async with made.camera:
@@ -189,3 +265,47 @@ async def test_closing_ends_the_results_and_marks_it_down(rig: Rig) -> None:
 
     assert await collect(rig.camera, 1) == []
     assert rig.camera.health().state is LinkState.DOWN
+
+
+async def test_a_dropped_link_is_noticed_and_comes_back(rig: Rig) -> None:
+    if rig.drop is None:
+        pytest.skip("a watched folder has no link to drop")
+    await until_up(rig.camera)
+    errors = rig.camera.health().error_count
+
+    rig.drop()
+    async with asyncio.timeout(2):
+        while rig.camera.health().error_count == errors:
+            await asyncio.sleep(0.01)
+    await until_up(rig.camera, within=5.0)
+    await rig.shoot("L1-000200")
+
+    (result,) = await collect(rig.camera, 1)
+    assert result.unit_ref == "L1-000200"
+
+
+async def test_opcua_a_malformed_result_is_counted_lost_and_the_next_delivered(
+    opcua_cameras: OpcUaCameras,
+) -> None:
+    server = await opcua_cameras.get()
+    server.mode = CameraMode.IMAGE
+    good = gradient_source(WIDTH, HEIGHT)
+
+    def source(unit_ref: str, payload: str | None) -> SourceImage:
+        image = good(unit_ref, payload)
+        if unit_ref == "L1-BAD":
+            return SourceImage(image.width, image.height, image.pixel_format, image.data[:-1])
+        return image
+
+    server.source = source
+    made = opcua_rig("opcua-malformed", server)
+    async with made.camera:
+        await until_up(made.camera)
+        await server.trigger("L1-BAD")
+        await server.trigger("L1-GOOD")
+        (result,) = await collect(made.camera, 1)
+        health = made.camera.health()
+    assert result.unit_ref == "L1-GOOD"
+    assert health.details["lost"] == "1"
+    assert health.last_error is not None
+    assert "mono8 80x60 with 4799 bytes" in health.last_error

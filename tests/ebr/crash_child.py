@@ -33,6 +33,7 @@ def main(url: str, log_path: str) -> None:
     states.reconcile_after_restart("line-1")
     allocator = CodeAllocator(engine, master_key=MASTER_KEY)
     rng = random.Random()
+    drop_partial_line(log_path)
     with open(log_path, "a", encoding="ascii") as log:
         print("ready", flush=True)
         while True:
@@ -48,6 +49,17 @@ def main(url: str, log_path: str) -> None:
                 states.mark(printed[: len(printed) // 2], CodeState.COMMISSIONED)
             if rng.random() < 0.2:
                 states.invalidate(keys[len(printed) :], reason="test: label scrapped")
+
+
+def drop_partial_line(log_path: str) -> None:
+    """A life killed in the middle of a write leaves half a key at the log's end; the next
+    key must not be glued to it."""
+    if not os.path.exists(log_path):
+        return
+    with open(log_path, "r+b") as log:
+        content = log.read()
+        if content and not content.endswith(b"\n"):
+            log.truncate(content.rfind(b"\n") + 1)
 
 
 if __name__ == "__main__":

@@ -71,23 +71,24 @@ def test_sigkill_at_random_moments_never_issues_a_code_twice(db_url: str, tmp_pa
     log = tmp_path / "handed-out.log"
     rng = random.Random(20261122)
     engine = make_engine(db_url)
-    counts = []
-    for _trial in range(TRIALS):
-        child = _start(db_url, log)
-        time.sleep(rng.uniform(0.02, 0.6))
-        os.kill(child.pid, signal.SIGKILL)
-        child.communicate()
-        counts.append(_check_invariants(engine, log))
-    final = _start(db_url, log)
-    final.terminate()
-    final.communicate()
-    handed_out = _check_invariants(engine, log)
-    assert handed_out > 1000, "the child handed out too few codes for a meaningful test"
-    with engine.connect() as conn:
-        still_allocated = conn.execute(
-            select(func.count()).select_from(Code).where(Code.state == int(CodeState.ALLOCATED))
-        ).scalar_one()
-        if engine.dialect.name == "sqlite":
-            assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
-    assert still_allocated == 0, "restart reconciliation left codes unresolved"
-    engine.dispose()
+    try:
+        for _trial in range(TRIALS):
+            child = _start(db_url, log)
+            time.sleep(rng.uniform(0.02, 0.6))
+            os.kill(child.pid, signal.SIGKILL)
+            child.communicate()
+            _check_invariants(engine, log)
+        final = _start(db_url, log)
+        final.terminate()
+        final.communicate()
+        handed_out = _check_invariants(engine, log)
+        assert handed_out > 1000, "the child handed out too few codes for a meaningful test"
+        with engine.connect() as conn:
+            still_allocated = conn.execute(
+                select(func.count()).select_from(Code).where(Code.state == int(CodeState.ALLOCATED))
+            ).scalar_one()
+            if engine.dialect.name == "sqlite":
+                assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+        assert still_allocated == 0, "restart reconciliation left codes unresolved"
+    finally:
+        engine.dispose()

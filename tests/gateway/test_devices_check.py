@@ -14,10 +14,10 @@ from config import SiteConfig, load_site
 from drivers.base import LinkState
 from gateway.cli import main
 from gateway.devices import build_device, check_devices
+from gateway.line.testbed import DEMO_PORTS
 from gateway.simulation import LineSimulation
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "examples"
-DEMO_PORTS = ("48400", "49100", "49101", "42200", "42201", "45020", "49200")
 
 
 def free_port() -> int:
@@ -30,8 +30,8 @@ def demo_copy(folder: Path) -> Path:
     """demo.yaml with every device moved to a free port on 127.0.0.1."""
     text = (EXAMPLES / "demo.yaml").read_text(encoding="utf-8")
     for port in DEMO_PORTS:
-        assert text.count(f":{port}") + text.count(f"port: {port}") == 1, port
-        text = re.sub(rf"(?<=[: ]){port}\b", str(free_port()), text)
+        text, found = re.subn(rf"(?<=[: ]){port}\b", str(free_port()), text)
+        assert found == 1, port
     site = folder / "site.yaml"
     site.write_text(text, encoding="utf-8")
     return site
@@ -52,6 +52,8 @@ async def test_every_simulated_device_is_up(site: SiteConfig) -> None:
         "camera-1": LinkState.UP,
         "case-printer-1": LinkState.UP,
         "case-camera-1": LinkState.UP,
+        "pallet-printer-1": LinkState.UP,
+        "pallet-camera-1": LinkState.UP,
         "checkweigher-1": LinkState.UP,
         "scanner-1": LinkState.UP,
     }
@@ -110,6 +112,8 @@ def test_cli_exit_code_and_output(tmp_path: Path, capsys: pytest.CaptureFixture[
         "camera-1",
         "case-printer-1",
         "case-camera-1",
+        "pallet-printer-1",
+        "pallet-camera-1",
         "checkweigher-1",
         "scanner-1",
     ]

@@ -26,6 +26,7 @@ from drivers.camera.folder import FolderCamera
 from drivers.printer.client import TcpPrinter
 from drivers.scanner.client import SerialScanner
 from gateway.devices import check_devices
+from gateway.line.testbed import DEMO_PORTS
 from gateway.simulation import (
     SMUDGE_RADIUS,
     LineSimulation,
@@ -37,7 +38,6 @@ from simulators.camera.render import RenderTruth, render
 from simulators.printer import PrintedUnit, PrintFaults
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "examples"
-DEMO_PORTS = ("48400", "49100", "49101", "42200", "42201", "45020", "49200")
 PAYLOAD = "01095011015300031727050010AB-123\x1d217Q2XK9PZ4M"
 HRI = "(01)09501101530003(17)270500(10)AB-123(21)7Q2XK9PZ4M"
 
@@ -139,7 +139,7 @@ def test_simulate_line_then_devices_check_sees_every_device_up(tmp_path: Path) -
                     break
                 shown.append(row)
             assert row.startswith("READY"), "".join(shown)
-            assert len([r for r in shown if "127.0.0.1" in r]) == 7, shown
+            assert len([r for r in shown if "127.0.0.1" in r]) == 9, shown
 
             check = subprocess.run(
                 [*command, "devices", "check", "--config", str(site), "--timeout", "10"],
@@ -153,7 +153,7 @@ def test_simulate_line_then_devices_check_sees_every_device_up(tmp_path: Path) -
             simulator.communicate(timeout=20)
     assert check.returncode == 0, check.stdout + check.stderr
     rows = check.stdout.splitlines()
-    assert len(rows) == 7
+    assert len(rows) == 9
     assert all(" UP " in row for row in rows), rows
     assert simulator.returncode == 0
 

@@ -4,6 +4,13 @@ The only part of `drivers` that knows the code schemes (`serialization`).
 """
 
 from drivers.camera.vision.challenge import ChallengeKind, ChallengeRecord, run_challenge
+from drivers.camera.vision.contents import (
+    ContentsCode,
+    ContentsReading,
+    FrameCodes,
+    read_all,
+    read_contents,
+)
 from drivers.camera.vision.decode import Decoded, Rect, Symbology
 from drivers.camera.vision.grade import Grade, QualityGrade
 from drivers.camera.vision.registry import Assignments, CommissionedCodes
@@ -22,8 +29,11 @@ __all__ = [
     "ChallengeKind",
     "ChallengeRecord",
     "CommissionedCodes",
+    "ContentsCode",
+    "ContentsReading",
     "Decoded",
     "FailureReason",
+    "FrameCodes",
     "Grade",
     "QualityGrade",
     "Rect",
@@ -33,5 +43,7 @@ __all__ = [
     "Verifier",
     "VisionService",
     "VisionSettings",
+    "read_all",
+    "read_contents",
     "run_challenge",
 ]

@@ -126,12 +126,30 @@ class ZxingReader:
         )
         if not results:
             return None
-        found = results[0]
-        offset_x = region.x if region is not None else 0
-        offset_y = region.y if region is not None else 0
+        offset = (region.x, region.y) if region is not None else (0, 0)
+        return self._decoded(results[0], offset)
+
+    def read_all(self, image: Image) -> tuple[list[Decoded], int]:
+        """Every symbol in the frame, and how many more were found but could not be decoded
+        (a scuffed or smudged code)."""
+        if image.size == 0:
+            return [], 0
+        view = np.asarray(cv2.GaussianBlur(image, (3, 3), 0), np.uint8) if self.smooth else image
+        results = zxingcpp.read_barcodes(
+            view,
+            formats=self._formats,
+            try_rotate=True,
+            try_downscale=False,
+            try_invert=False,
+            return_errors=True,
+        )
+        found = [self._decoded(result, (0, 0)) for result in results if not result.error]
+        return found, len(results) - len(found)
+
+    def _decoded(self, found: zxingcpp.Barcode, offset: tuple[int, int]) -> Decoded:
         position = found.position
         corners = tuple(
-            (float(p.x + offset_x), float(p.y + offset_y))
+            (float(p.x + offset[0]), float(p.y + offset[1]))
             for p in (
                 position.top_left,
                 position.top_right,

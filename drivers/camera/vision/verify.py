@@ -201,15 +201,18 @@ class Verifier:
 
     def _decode(self, image: npt.NDArray[np.uint8]) -> tuple[Decoded | None, bool]:
         height, width = image.shape
-        region = self._roi.region(width, height) if self.settings.roi else None
-        if region is not None:
+        regions = self._roi.regions(width, height) if self.settings.roi else []
+        if not regions:
+            return self._zxing.read(image), False
+        for region in regions:
             found = self._zxing.read(image, region)
-            if found is None and self._libdmtx is not None:
-                found = self._libdmtx.read(image, region)
             if found is not None:
                 return found, True
-            return self._search_reduced(image), True
-        return self._zxing.read(image), False
+        if self._libdmtx is not None:
+            found = self._libdmtx.read(image, regions[-1])
+            if found is not None:
+                return found, True
+        return self._search_reduced(image), True
 
     def _search_reduced(self, image: npt.NDArray[np.uint8]) -> Decoded | None:
         """Outside the ROI: find the symbol at half resolution, then read it at full."""
@@ -227,22 +230,28 @@ class Verifier:
         )
         return self._zxing.read(image, region.clip(width, height)) or self._zxing.read(image)
 
+    def identify(self, decoded: Decoded) -> tuple[str | None, FailureReason | None, str]:
+        """The code key of `decoded` under this batch's rule; without one, why it is none
+        (another symbology, a malformed code, another product or batch)."""
+        if decoded.symbology_id != self.expected_symbology:
+            return (
+                None,
+                FailureReason.BAD_STRUCTURE,
+                f"symbology {decoded.symbology_id} is not the rule's {self.expected_symbology}",
+            )
+        try:
+            return self._key_of(decoded.text), None, ""
+        except CodeFormatError as error:
+            return None, FailureReason.BAD_STRUCTURE, f"not a valid code: {error.message}"
+        except _BatchMismatchError as error:
+            return None, FailureReason.WRONG_DATA, str(error)
+
     def _check(
         self, unit_ref: str, decoded: Decoded
     ) -> tuple[FailureReason | None, str, str | None]:
-        if decoded.symbology_id != self.expected_symbology:
-            return (
-                FailureReason.BAD_STRUCTURE,
-                f"symbology {decoded.symbology_id} is not the rule's {self.expected_symbology}",
-                None,
-            )
-        text = decoded.text
-        try:
-            key = self._key_of(text)
-        except CodeFormatError as error:
-            return FailureReason.BAD_STRUCTURE, f"not a valid code: {error.message}", None
-        except _BatchMismatchError as error:
-            return FailureReason.WRONG_DATA, str(error), None
+        key, reason, detail = self.identify(decoded)
+        if key is None:
+            return reason, detail, None
         expected = self.assignments.code_of(unit_ref)
         if expected is None:
             return FailureReason.WRONG_UNIT, f"no code was assigned to unit {unit_ref}", key

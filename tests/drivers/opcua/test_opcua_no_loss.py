@@ -9,9 +9,10 @@ import pytest
 import pytest_asyncio
 
 from drivers.base import Quality, UsageError
+from drivers.line_plc.protocol import VerdictAck
 from drivers.opcua import OpcUaClient, OpcUaSettings
 from simulators.line_plc.harness import free_port
-from simulators.line_plc.line import GateOutcome, LineConfig, VerdictAck
+from simulators.line_plc.line import GateOutcome, LineConfig
 from simulators.line_plc.packml import Command, State
 from simulators.line_plc.server import LinePlcServer, plc_node_id
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from drivers.line_plc.protocol import VerdictAck
 from simulators.line_plc.line import (
     EventKind,
     GateOutcome,
     Line,
     LineConfig,
     LineEvent,
-    VerdictAck,
 )
 
 

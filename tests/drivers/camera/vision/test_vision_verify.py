@@ -247,6 +247,22 @@ def test_roi_tracker_narrows_and_falls_back() -> None:
     assert region.width * region.height < 1280 * 1024 / 4
     tracker.found(Rect(0, 0, 1280, 1024))
     assert tracker.region(1280, 1024) is None, "an ROI as big as the frame is no ROI"
+    assert tracker.regions(1280, 1024) == []
+
+
+def test_roi_tracker_tries_the_last_box_before_the_union() -> None:
+    from drivers.camera.vision.roi import RoiTracker
+
+    tracker = RoiTracker(history=2, margin=0.35, first_margin=0.25)
+    assert tracker.regions(1280, 1024) == []
+    tracker.found(Rect(100, 100, 100, 100))
+    tracker.found(Rect(400, 300, 100, 100))
+    first, union = tracker.regions(1280, 1024)
+    assert first == Rect(375, 275, 150, 150)
+    assert union == Rect(65, 65, 470, 370)
+    tracker.reset()
+    tracker.found(Rect(400, 300, 100, 100))
+    assert len(tracker.regions(1280, 1024)) == 2, "one box: the union is the same box grown more"
 
 
 def test_code_outside_the_roi_is_still_found(factory: CodeFactory) -> None:

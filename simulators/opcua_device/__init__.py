@@ -1,0 +1,1 @@
+"""Simulated devices that speak OPC UA: a printer and a camera, each a small server of its own."""
