@@ -24,6 +24,7 @@ from gateway.line.buffer import LineCodeBuffer
 from gateway.line.labels import LabelStation
 
 LABEL_ATTEMPTS = 3
+RECENT_CONTAINERS = 64
 
 log = logging.getLogger("tracegate.line.packing")
 
@@ -71,7 +72,8 @@ class PackingStation:
         self.labeller = labeller
         self.labels_scrapped = 0
         self.waiting: deque[str] = deque()
-        self.packed: list[PackedContainer] = []
+        self.packed: deque[PackedContainer] = deque(maxlen=RECENT_CONTAINERS)
+        """The containers packed last (the record has them all)."""
         self.packed_in: dict[str, int] = {}
         """Child key → the number of the container it was packed in (this session)."""
         self.counts = PackingCounts()

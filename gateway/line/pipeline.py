@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -27,6 +26,7 @@ from ebr.journal import EventKind, JournalEvent, JournalRejectedError, JournalWr
 from gateway.line.buffer import LineCodeBuffer
 from gateway.line.ledger import CodeLedger, LatencyRecorder
 from gateway.line.plc import LinePlc
+from gateway.line.unit_window import UnitWindow
 
 log = logging.getLogger("tracegate.line.pipeline")
 
@@ -102,6 +102,10 @@ class UnitTrack:
     def unit_ref(self) -> str:
         return str(self.ref)
 
+    @property
+    def settled(self) -> bool:
+        return self.decision in ("accepted", "rejected")
+
 
 @dataclass
 class PipelineCounts:
@@ -138,7 +142,6 @@ class UnitPipeline:
         on_accepted: Callable[[UnitTrack], None] | None = None,
         on_reject_missed: Callable[[UnitTrack], Coroutine[Any, Any, None]] | None = None,
         observer: VerdictObserver | None = None,
-        keep_units: int = 20_000,
     ) -> None:
         self.batch_id = batch_id
         self.plc = plc
@@ -162,8 +165,9 @@ class UnitPipeline:
         """Where an accepted unit's time went: trigger→image, image→verified,
         verified→durable, durable→PLC acknowledged."""
         self.counts = PipelineCounts()
-        self.units: OrderedDict[int, UnitTrack] = OrderedDict()
-        self._keep_units = keep_units
+        self.units: UnitWindow[UnitTrack] = UnitWindow.for_line(
+            verdict_deadline_s=verdict_deadline_s, reject_confirm_s=reject_confirm_s
+        )
         self._last_ref: int | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
@@ -194,7 +198,7 @@ class UnitPipeline:
         self._last_ref = ref
         self.counts.triggers += 1
         track = UnitTrack(ref, received_at, received_at + self.verdict_deadline_s)
-        self._remember(track)
+        self.units.add(track, time.monotonic())
         loop = asyncio.get_running_loop()
         track.timers.append(loop.call_at(track.deadline, self._on_deadline, track))
         if not self.producing():
@@ -465,13 +469,6 @@ class UnitPipeline:
         elif error is not None:
             log.error("journal could not write an event: %s", error)
             self.raise_alarm(Alarm.JOURNAL_FAILURE, "journal", first_line(error))
-
-    def _remember(self, track: UnitTrack) -> None:
-        self.units[track.ref] = track
-        while len(self.units) > self._keep_units:
-            _, old = self.units.popitem(last=False)
-            for timer in old.timers:
-                timer.cancel()
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

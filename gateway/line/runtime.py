@@ -189,9 +189,10 @@ class LineRuntime:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._packing_tasks]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.pipeline.close()
         await self._stack.aclose()
 
@@ -389,7 +390,9 @@ class LineRuntime:
             batch.rule, batch.product, batch.lot_data, settings=self.vision_settings
         )
         await devices.printer.load_job(devices.job, devices.fields)
-        return LabelStation(devices.printer, len(devices.fields), self.frames[level], verifier)
+        station = LabelStation(devices.printer, len(devices.fields), self.frames[level], verifier)
+        self._spawn(station.watch_reports())
+        return station
 
     def _station(
         self,
@@ -597,11 +600,18 @@ class LineRuntime:
     def _packing(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """A case or pallet signal's task, remembered until done."""
         task = asyncio.get_running_loop().create_task(work)
-        self._tasks.append(task)
         self._packing_tasks.add(task)
         task.add_done_callback(self._packing_tasks.discard)
         task.add_done_callback(self._forget_case_task)
+        task.add_done_callback(self._packing_failed)
         return task
+
+    def _packing_failed(self, task: asyncio.Task[None]) -> None:
+        error = None if task.cancelled() else task.exception()
+        if error is None:
+            return
+        log.error("a case or pallet signal failed: %s", error, exc_info=error)
+        self._raise(Alarm.DEVICE_FAULT, "packing", first_line(error))
 
     def _forget_case_task(self, task: asyncio.Task[None]) -> None:
         with contextlib.suppress(ValueError):

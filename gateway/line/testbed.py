@@ -61,6 +61,13 @@ def _free_ports(count: int) -> list[int]:
         return [int(sock.getsockname()[1]) for sock in sockets]
 
 
+def on_free_ports(demo_site: str) -> str:
+    """The demo site file's text with each of its fixed ports moved to a free one."""
+    for port, free in zip(DEMO_PORTS, _free_ports(len(DEMO_PORTS)), strict=True):
+        demo_site = re.sub(rf"(?<=[: ]){port}\b", str(free), demo_site)
+    return demo_site
+
+
 def write_demo_site(
     folder: Path,
     *,
@@ -77,8 +84,7 @@ def write_demo_site(
     example = resources.files("config").joinpath("examples/demo.yaml")
     text = example.read_text(encoding="utf-8")
     if free_ports:
-        for port, free in zip(DEMO_PORTS, _free_ports(len(DEMO_PORTS)), strict=True):
-            text = re.sub(rf"(?<=[: ]){port}\b", str(free), text)
+        text = on_free_ports(text)
     for key, value in runtime.items():
         text, found = re.subn(rf"(?m)^(      {key}:) .*$", rf"\g<1> {value}", text)
         if not found:

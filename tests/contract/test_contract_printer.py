@@ -258,7 +258,13 @@ async def test_every_unit_handed_over_gets_exactly_one_report(line: Line) -> Non
         refused = [r for r in reports if r.outcome is PrintOutcome.REFUSED]
         assert refused
         assert printed
-        assert all(r.reason and r.reason.startswith("MISSED") for r in refused)
+        nacked = [r for r in refused if r.reason and r.reason.startswith("MISSED")]
+        assert nacked, "the printer's own NACKs come through with its code"
+        written_off = [r for r in refused if r not in nacked]
+        assert all(r.reason and r.reason.endswith("not printed") for r in written_off), (
+            "any other refusal is the driver writing off a unit it could not confirm "
+            "(a request that timed out on a loaded machine)"
+        )
 
 
 async def test_status_reports_job_and_faults(line: Line) -> None:

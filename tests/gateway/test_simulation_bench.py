@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import socket
 import subprocess
 import sys
 from datetime import date
@@ -24,6 +22,7 @@ from drivers.camera.client import TcpCamera
 from drivers.camera.vision import Verifier
 from drivers.opcua import OpcUaClient, OpcUaSettings
 from drivers.printer.client import TcpPrinter
+from gateway.line.testbed import on_free_ports
 from gateway.simulation import CameraFault, LineSimulation, SimulationOptions
 from serialization.codes import SchemeName
 from serialization.coding import CodeFactory
@@ -42,16 +41,8 @@ LOT = LotData("AB-123", expiry=date(2027, 5, 31))
 SSCC = "00195011010000000015"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def site_copy(folder: Path, *, case_level: bool = False) -> Path:
-    text = (EXAMPLES / "demo.yaml").read_text(encoding="utf-8")
-    for port in ("48400", "49100", "49101", "42200", "42201", "45020", "49200"):
-        text = re.sub(rf"(?<=[: ]){port}\b", str(free_port()), text)
+    text = on_free_ports((EXAMPLES / "demo.yaml").read_text(encoding="utf-8"))
     if not case_level:
         start = text.index("      # The case label (SSCC)")
         text = text[:start] + text[text.index("      - id: checkweigher-1\n") :]

@@ -41,9 +41,14 @@ class CommissionedCodes:
 
 
 class Assignments:
-    """The code each recent unit was printed with; bounded, oldest forgotten first."""
+    """The code each recent unit was printed with; bounded, oldest forgotten first.
 
-    def __init__(self, capacity: int = 65_536) -> None:
+    A unit's code is looked up until its image is verified, well under a second; 4,096 units
+    is minutes of production at any line speed. (65,536 kept every code of the first two
+    hours of a batch in memory.) Duplicates over the whole batch are `CommissionedCodes`'s
+    business."""
+
+    def __init__(self, capacity: int = 4_096) -> None:
         if capacity < 1:
             raise ValueError(f"assignment capacity {capacity} must be at least 1")
         self.capacity = capacity

@@ -1,8 +1,10 @@
 import asyncio
 import json
+import time
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from vision_setup import LOT, PRODUCT, RULE, make_factory
 
@@ -11,6 +13,7 @@ from drivers.camera.vision import (
     ChallengeKind,
     FailureReason,
     Grade,
+    VerificationResult,
     Verifier,
     VisionService,
     VisionSettings,
@@ -287,7 +290,14 @@ async def test_service_answers_a_slow_frame_with_a_rejection(factory: CodeFactor
     code = factory.issue("SV2")
     verifier.assign("u1", code)
     image, _ = render(code.data, gs1=True, size=(1280, 1024), rng=np.random.default_rng(1))
-    async with VisionService(verifier, frame_timeout_s=0.000_001) as service:
+    verify = verifier.verify
+
+    def slow_verify(unit_ref: str, image: npt.NDArray[np.uint8]) -> VerificationResult:
+        time.sleep(0.5)
+        return verify(unit_ref, image)
+
+    verifier.verify = slow_verify  # type: ignore[method-assign]
+    async with VisionService(verifier, frame_timeout_s=0.01) as service:
         result = await service.submit("u1", image)
     assert result.reason is FailureReason.NO_READ
     assert "longer than" in result.detail
