@@ -153,6 +153,10 @@ def test_operator_runs_the_line_from_the_browser(gateway: Gateway, artifacts: Pa
         expect(banner).to_contain_text(gateway.camera)
         gateway.camera_offline(False)
         page.goto(base + "/alarms")
+        fault = page.locator("#alarm-list tr").filter(has_text="DEVICE_FAULT")
+        expect(fault.filter(has_text=gateway.camera)).to_contain_text(
+            "已恢复，未确认", timeout=WAIT_MS
+        )
         shoot("alarms")
         ack = page.locator(f'button[aria-label="确认 DEVICE_FAULT {gateway.camera}"]')
         ack.click()

@@ -6,6 +6,7 @@
   const latencies = [];
   window.hmiLatencies = latencies;
   let lastEvent = null;
+  let shownAlarms = null;
 
   function setText(name, value) {
     for (const element of document.querySelectorAll('[data-live="' + name + '"]')) {
@@ -58,7 +59,10 @@
       setText("alarm-top", top ? "▲ " + top.priority_text + " · " + top.id + " · " + top.source + " · " + top.state_text : banner.dataset.none);
     }
     const rows = document.querySelector('[data-live="alarm-rows"]');
-    if (rows) {
+    const shown = JSON.stringify(alarms);
+    // Rebuilt only when the alarms change: a row replaced under a finger loses the tap.
+    if (rows && shown !== shownAlarms) {
+      shownAlarms = shown;
       const built = alarms.map((alarm) => alarmRow(alarm, rows.dataset.ackLabel, rows.dataset.shelveLabel));
       if (!built.length) {
         const row = document.createElement("tr"); const cell = document.createElement("td");
