@@ -24,7 +24,7 @@ from gateway.hmi.order_pick import OrderPicker
 from gateway.hmi.qa.install import install_qa
 from gateway.observability.http_server import ListenAddress
 from gateway.simulation import LineSimulation, SimulationOptions
-from tests.e2e.hmi_gateway import ThreadedGateway, artifact_folder
+from tests.e2e.hmi_gateway import ThreadedGateway, artifact_folder, running
 from tests.e2e.line_site import OPERATOR, OPERATOR_PASSWORD
 from tests.e2e.test_hmi_e2e import CHROMIUM, CHROMIUM_ARGS, WAIT_MS
 
@@ -115,7 +115,7 @@ class Gateway(ThreadedGateway):
         ):
             install_engineer(app, site=store.config, trail=store.audit, simulation=sim)
             async with serving_hmi(app, ListenAddress("127.0.0.1", 0)) as url:
-                await self.served(sim, url)
+                await self.served_line(sim, url)
 
 
 @pytest.fixture
@@ -125,12 +125,7 @@ def artifacts(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[Gateway]:
-    running = Gateway(tmp_path)
-    running.start()
-    try:
-        yield running
-    finally:
-        running.close()
+    yield from running(Gateway(tmp_path))
 
 
 def test_every_control_is_labelled_and_no_state_is_colour_only(

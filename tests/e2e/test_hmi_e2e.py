@@ -16,7 +16,7 @@ from gateway.hmi import HmiSettings, LineConsole, create_hmi_app, serving_hmi
 from gateway.hmi.operated import operated_line
 from gateway.observability.http_server import ListenAddress
 from gateway.simulation import LineSimulation, SimulationOptions
-from tests.e2e.hmi_gateway import ThreadedGateway, artifact_folder
+from tests.e2e.hmi_gateway import ThreadedGateway, artifact_folder, running
 from tests.e2e.line_site import OPERATOR, OPERATOR_PASSWORD
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -65,7 +65,7 @@ class Gateway(ThreadedGateway):
             operated_line(self.site.store, self.line, self.site.batch_id, console),
             serving_hmi(app, ListenAddress("127.0.0.1", 0)) as url,
         ):
-            await self.served(sim, url)
+            await self.served_line(sim, url)
 
 
 @pytest.fixture
@@ -75,12 +75,7 @@ def artifacts(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[Gateway]:
-    running = Gateway(tmp_path)
-    running.start()
-    try:
-        yield running
-    finally:
-        running.close()
+    yield from running(Gateway(tmp_path))
 
 
 def number(text: str) -> int:

@@ -6,8 +6,6 @@ of its own: the operator's e2e empties and counts `hmi/`)."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +24,7 @@ from gateway.observability.http_server import ListenAddress
 from gateway.opcua_server.settings import settings_from_config
 from gateway.simulation import LineSimulation, SimulationOptions
 from gateway.site_store import open_site_store
-from tests.e2e.hmi_gateway import artifact_folder
+from tests.e2e.hmi_gateway import ThreadedServer, artifact_folder, running
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,10 +52,11 @@ pytestmark = [
 ]
 
 
-class Gateway:
+class Gateway(ThreadedServer):
     """The simulated line and the HMI with the engineer's screens, on one loop in a thread."""
 
     def __init__(self, folder: Path) -> None:
+        super().__init__()
         self.config = load_site(write_demo_site(folder))
         self.store = open_site_store(self.config)
         users = Users(self.store.audit)
@@ -72,38 +71,15 @@ class Gateway:
         )
         users.change_password(ENGINEER, initial, PASSWORD)
         self.users = users
-        self.url = ""
         self.simulation: LineSimulation | None = None
-        self.error: BaseException | None = None
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="gateway", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        assert self._ready.wait(120), "the gateway did not start within 120 s"
-        if self.error is not None:
-            raise self.error
 
     def close(self) -> None:
-        if self._thread.is_alive() and self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(60)
-        self.store.close()
-        if self.error is not None:
-            raise self.error
-
-    def _run(self) -> None:
         try:
-            asyncio.run(self._main())
-        except BaseException as error:  # reported to the test thread
-            self.error = error
-            self._ready.set()
+            self.stop()
+        finally:
+            self.store.close()
 
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
+    async def serve(self) -> None:
         line = self.config.lines[0]
         app = create_hmi_app(
             self.users, LineConsole(self.users), line_name=line.name, settings=HmiSettings()
@@ -115,9 +91,7 @@ class Gateway:
             )
             async with serving_hmi(app, ListenAddress("127.0.0.1", 0)) as url:
                 self.simulation = sim
-                self.url = url.rstrip("/")
-                self._ready.set()
-                await self._stop.wait()
+                await self.served(url)
 
 
 def plant_rejected_client(gateway: Gateway) -> str:
@@ -145,12 +119,7 @@ def artifacts(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[Gateway]:
-    running = Gateway(tmp_path / "site")
-    running.start()
-    try:
-        yield running
-    finally:
-        running.close()
+    yield from running(Gateway(tmp_path / "site"))
 
 
 def test_an_engineer_checks_devices_reads_a_tag_and_drives_the_simulator(

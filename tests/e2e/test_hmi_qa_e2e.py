@@ -5,8 +5,6 @@ verifies an evidence bundle; screenshots of each QA screen in both languages."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from ebr.users import Role
 from gateway.hmi import HmiSettings, LineConsole, create_hmi_app, serving_hmi
 from gateway.hmi.qa import install_qa
 from gateway.observability.http_server import ListenAddress
-from tests.e2e.hmi_gateway import artifact_folder
+from tests.e2e.hmi_gateway import ThreadedServer, artifact_folder, running
 from tests.e2e.test_hmi_e2e import CHROMIUM, CHROMIUM_ARGS
 from tests.ebr.audit.audit_users import OWN
 from tests.ebr.execution.execution_fixtures import ExecutionSite
@@ -37,41 +35,16 @@ pytestmark = [
 ]
 
 
-class QaServer:
+class QaServer(ThreadedServer):
     """The HMI with QA's screens over the site's store, served on an event loop in a thread."""
 
+    START_TIMEOUT_S = 60.0
+
     def __init__(self, site: ExecutionSite) -> None:
+        super().__init__()
         self.site = site
-        self.url = ""
-        self.error: BaseException | None = None
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="hmi-qa", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-        assert self._ready.wait(60), "the HMI did not start within 60 s"
-        if self.error is not None:
-            raise self.error
-
-    def stop(self) -> None:
-        if self._thread.is_alive() and self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(60)
-        if self.error is not None:
-            raise self.error
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._main())
-        except BaseException as error:  # reported to the test thread
-            self.error = error
-            self._ready.set()
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
+    async def serve(self) -> None:
         site = self.site
         app = create_hmi_app(
             site.users, LineConsole(site.users), line_name="Line 1", settings=HmiSettings()
@@ -80,9 +53,7 @@ class QaServer:
             app, engine=site.engine, audit=site.trail, users=site.users, journal=site.journal
         )
         async with serving_hmi(app, ListenAddress("127.0.0.1", 0)) as url:
-            self.url = url.rstrip("/")
-            self._ready.set()
-            await self._stop.wait()
+            await self.served(url)
 
 
 @pytest.fixture
@@ -95,12 +66,7 @@ def server(engine: Engine) -> Iterator[QaServer]:
     site = ExecutionSite(engine)
     site.add(QA, Role.QA)
     reconciled_with_exceptions(site)
-    running = QaServer(site)
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    yield from running(QaServer(site))
 
 
 def test_qa_reviews_acknowledges_signs_and_releases(server: QaServer, artifacts: Path) -> None:

@@ -21,7 +21,7 @@ from gateway.hmi.line_host import LineHost
 from gateway.hmi.site_app import site_hmi_app
 from gateway.observability.http_server import ListenAddress
 from gateway.simulation import LineSimulation, SimulationOptions
-from tests.e2e.hmi_gateway import ThreadedGateway, artifact_folder
+from tests.e2e.hmi_gateway import ThreadedGateway, artifact_folder, running
 from tests.e2e.line_site import OPERATOR, OPERATOR_PASSWORD, PRODUCT
 from tests.e2e.test_hmi_e2e import CHROMIUM, CHROMIUM_ARGS, WAIT_MS
 
@@ -87,7 +87,7 @@ class Gateway(ThreadedGateway):
         ):
             app = site_hmi_app(store, self.line, self.console, open_batch=host.open_batch)
             async with serving_hmi(app, ListenAddress("127.0.0.1", 0)) as url:
-                await self.served(sim, url)
+                await self.served_line(sim, url)
 
 
 @pytest.fixture
@@ -97,12 +97,7 @@ def artifacts(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[Gateway]:
-    running = Gateway(tmp_path)
-    running.start()
-    try:
-        yield running
-    finally:
-        running.close()
+    yield from running(Gateway(tmp_path))
 
 
 def human_readable(key: str) -> str:
