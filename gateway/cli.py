@@ -8,6 +8,7 @@ import sys
 from drivers.base import DriverError
 from ebr.errors import StoreError
 from ebr.journal import JournalRejectedError
+from gateway.allocator import tune_allocator
 from gateway.commands import (
     api,
     audit,
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    tune_allocator()
     args = build_parser().parse_args(argv)
     configure_logging(level=args.log_level.upper())
     try:

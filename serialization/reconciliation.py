@@ -120,22 +120,7 @@ class Reconciliation:
 def reconcile(ledger: LineLedger) -> Reconciliation:
     """Check both live equations over `ledger`; balanced exactly when its sets partition."""
     counts = {f.name: len(getattr(ledger, f.name)) for f in fields(ledger)}
-    equations = (
-        Equation(
-            "allocation",
-            "allocated",
-            "issued + buffered",
-            counts["allocated"],
-            counts["issued"] + counts["buffered"],
-        ),
-        Equation(
-            "issue",
-            "issued",
-            " + ".join(OUTCOMES),
-            counts["issued"],
-            sum(counts[name] for name in OUTCOMES),
-        ),
-    )
+    equations = _equations(counts)
     if _partitions(ledger):
         return Reconciliation(True, MappingProxyType(counts), equations, ledger=ledger)
     outcomes = ledger.outcome_sets()
@@ -158,6 +143,34 @@ def reconcile(ledger: LineLedger) -> Reconciliation:
         double_counted=double_counted,
         unexpected=unexpected,
         ledger=ledger,
+    )
+
+
+def reconciled(counts: Mapping[str, int]) -> Reconciliation:
+    """A ledger already known to partition (its keeper counted every move), given by its
+    counts: balanced when both equations hold over them. No sets, so nothing to name."""
+    equations = _equations(counts)
+    return Reconciliation(
+        all(equation.holds for equation in equations), MappingProxyType(dict(counts)), equations
+    )
+
+
+def _equations(counts: Mapping[str, int]) -> tuple[Equation, Equation]:
+    return (
+        Equation(
+            "allocation",
+            "allocated",
+            "issued + buffered",
+            counts["allocated"],
+            counts["issued"] + counts["buffered"],
+        ),
+        Equation(
+            "issue",
+            "issued",
+            " + ".join(OUTCOMES),
+            counts["issued"],
+            sum(counts[name] for name in OUTCOMES),
+        ),
     )
 
 

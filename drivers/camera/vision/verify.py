@@ -266,6 +266,8 @@ class Verifier:
         if owner_unit is not None and owner_unit != unit_ref:
             where = f"on unit {owner_unit}" if owner_unit else "in the store"
             return FailureReason.DUPLICATE, f"the code is already commissioned {where}", key
+        if expected.key == key:
+            key = expected.key  # the assigned code's own string: kept once, not once per index
         return None, "the code is the one assigned, well formed and new", key
 
     def _key_of(self, text: str) -> str:

@@ -316,3 +316,22 @@ def test_check_digit_and_ai_format_errors_are_bad_structure(factory: CodeFactory
         decoded = Decoded(data.encode(), "]d2", Symbology.DATAMATRIX, corners, 1.0, None, "test")
         reason, detail, _ = verifier._check("u1", decoded)
         assert reason is FailureReason.BAD_STRUCTURE, detail
+
+
+def test_a_duplicate_names_the_unit_it_was_accepted_on(factory: CodeFactory) -> None:
+    verifier = _verifier()
+    code, other = factory.issue("N1"), factory.issue("N2")
+    verifier.assign("0417", code)
+    accepted = verifier.verify("0417", _frame(code.data))
+    assert accepted.accepted
+    verifier.assign("418", code)
+    again = verifier.verify("418", _frame(code.data))
+    assert again.reason is FailureReason.DUPLICATE
+    assert again.detail == "the code is already commissioned on unit 0417"
+    verifier.assign("419", other)
+    assert verifier.verify("419", _frame(other.data)).accepted
+    verifier.assign("420", other)
+    assert verifier.verify("420", _frame(other.data)).detail == (
+        "the code is already commissioned on unit 419"
+    )
+    assert verifier.commissioned.owner(factory.issue("N3").key) is None
