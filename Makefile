@@ -53,6 +53,7 @@ test: venv services lint typecheck layers audit pytest
 bench: venv
 	$(PY) bench/codes.py
 	$(PY) bench/line.py
+	$(PY) bench/reconcile.py
 
 # The fault campaign (docs/reliability.md): 50 kills, 10 device faults, 3 uplink outages, clock
 # jumps, slow fsync, a full disk; invariants after each trial; JSON report in var/chaos/.

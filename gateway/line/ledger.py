@@ -47,7 +47,11 @@ class _Place(Set[str]):
         return flags is not None and self._holds(flags)
 
     def __iter__(self) -> Iterator[str]:
-        return (key for key, flags in list(self._places.items()) if self._holds(flags))
+        items = list(self._places.items())
+        bit = self._bit
+        if bit == 0:
+            return (key for key, flags in items if flags == ISSUED)
+        return (key for key, flags in items if flags & bit)
 
     def __len__(self) -> int:
         return self._counts[self._bit]
@@ -112,15 +116,24 @@ class CodeLedger:
         }
 
     def snapshot(self, *, allocated: frozenset[str], buffered: frozenset[str]) -> LineLedger:
+        """The ledger as sets of keys: one pass over the map groups the keys by their bits
+        (a handful of combinations), then each place takes the groups that hold its bit."""
+        groups: dict[int, list[str]] = {}
+        for key, flags in self._places.items():
+            group = groups.get(flags)
+            if group is None:
+                groups[flags] = group = []
+            group.append(key)
+
+        def place(bit: int) -> frozenset[str]:
+            holds = (lambda f: f == ISSUED) if bit == 0 else (lambda f: bool(f & bit))
+            return frozenset(key for f, keys in groups.items() if holds(f) for key in keys)
+
         return LineLedger(
             allocated=allocated,
             buffered=buffered,
-            issued=frozenset(self.issued),
-            accepted=frozenset(self.accepted),
-            rejected=frozenset(self.rejected),
-            sampled=frozenset(self.sampled),
-            destroyed=frozenset(self.destroyed),
-            in_flight=frozenset(self.in_flight),
+            in_flight=place(0),
+            **{name: place(bit) for name, bit in _PLACES.items()},
         )
 
 
