@@ -329,8 +329,12 @@ class OpcUaPrinter(AsyncDevice):
                     if result != nodes.OK:
                         self._health.error(refusal_error(self.name, f"job {job!r}", result, text))
                 counter = self._nodes.node(nodes.REPORT_SEQUENCE)
-                current = (await self._client.read([counter]))[counter].value
+                heartbeat = self._nodes.node(nodes.HEARTBEAT)
+                read = await self._client.read([counter, heartbeat])
+                current, beat = read[counter].value, read[heartbeat].value
                 self._last_seq = max(self._last_seq, current if isinstance(current, int) else 0)
+                self._heartbeat = beat if isinstance(beat, int) else 0
+                await self._beat()
                 await self.status()
             except DriverError as error:
                 raise_if_cancelling()
@@ -359,8 +363,13 @@ class OpcUaPrinter(AsyncDevice):
         self._book.write_off(CONNECTION_LOST)
         self._health.set_state(LinkState.DOWN, reason=reason)
 
+    async def _beat(self) -> None:
+        """Move the heartbeat the printer's watchdog watches (from the value it holds, so a new
+        session's first beat is a change even where an earlier session stopped)."""
+        self._heartbeat = self._heartbeat % 0x7FFFFFFF + 1
+        await self._client.write({self._nodes.node(nodes.HEARTBEAT): self._heartbeat})
+
     async def _poll(self) -> None:
-        heartbeat = self._nodes.node(nodes.HEARTBEAT)
         while True:
             await asyncio.sleep(self._poll_interval)
             raise_if_cancelling()
@@ -368,9 +377,8 @@ class OpcUaPrinter(AsyncDevice):
                 if not self._baseline_pending:
                     await self._resync()
                 continue
-            self._heartbeat = self._heartbeat % 0x7FFFFFFF + 1
             try:
-                await self._client.write({heartbeat: self._heartbeat})
+                await self._beat()
                 await self.status()
             except UsageError as error:
                 raise_if_cancelling()
