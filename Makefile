@@ -65,9 +65,11 @@ soak: venv services
 	$(PY) -m chaos.soak --minutes $${SOAK_MINUTES:-60} --report var/chaos/soak.json
 
 # Every parser of outside input with large budgets (atheris if installed, else hypothesis);
-# FUZZ_EXAMPLES per target, default 20000. JSON summary on stdout; docs/fuzzing.md.
+# FUZZ_EXAMPLES per target, default 20000. JSON summary on stdout; then schemathesis against
+# the HTTP API's OpenAPI document, FUZZ_API_EXAMPLES per operation (default 500); docs/fuzzing.md.
 fuzz: venv
 	$(PY) fuzz/run.py
+	FUZZ_API_EXAMPLES=$${FUZZ_API_EXAMPLES:-500} FUZZ_API_RANDOM=1 $(PY) -m pytest -q -p no:cacheprovider -p no:xdist tests/fuzz/test_http_api_schemathesis.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,8 +1,10 @@
 """`python -m chaos.soak`: the line at 600 units/min for N minutes with a fault every few
-minutes; each minute the gateway process's resident memory and open files (/proc), its event
-loop's task count (chaos.soak_gateway) and the minute's verdict latency percentiles (the
-/metrics histogram's increase). The report compares the first sample after warm-up with the
-last and says "flat" when memory stayed within ±10 % and files and tasks did not grow."""
+minutes; each minute the gateway process's resident memory (/proc), its open files (/proc) and
+its event loop's task count (chaos.soak_gateway), the last two the fewest of the minute's
+samples (a leaked file or task is in every one, a reconnect in flight is not), and the
+minute's verdict latency percentiles (the /metrics histogram's increase). The report compares
+the first sample after warm-up with the last and says "flat" when memory stayed within ±10 %
+and files and tasks did not grow."""
 
 from __future__ import annotations
 
@@ -50,6 +52,10 @@ def _rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def _open_fds(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
+
+
 def _buckets(port: int) -> dict[float, float]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
         text = answer.read().decode()
@@ -72,11 +78,17 @@ def _percentile(delta: dict[float, float], fraction: float) -> float | None:
     return None
 
 
-def _last_tasks(path: Path) -> int | None:
+def _fewest_tasks(path: Path, since: float) -> int | None:
+    """The fewest tasks the event loop had in the samples taken since `since` (epoch seconds):
+    a task that leaked is in every one; a reconnect or a thread hand-off in flight is not."""
     if not path.exists():
         return None
-    lines = path.read_text(encoding="ascii").split()
-    return int(lines[-1]) if lines else None
+    counts = [
+        int(count)
+        for at, count in (line.split() for line in path.read_text(encoding="ascii").splitlines())
+        if float(at) >= since
+    ]
+    return min(counts) if counts else None
 
 
 async def _fault(line: Bench, kind: str) -> None:
@@ -128,7 +140,9 @@ async def soak(minutes: float, fault_every_min: float, workdir: Path, report: Pa
         previous = _buckets(port)
         next_fault = fault_every_min
         for minute in range(1, int(minutes) + 1):
+            open_fds: list[int] = []
             while time.monotonic() < started + 60 * minute:
+                open_fds.append(_open_fds(pid))
                 if not line.gateway.running():
                     raise RuntimeError(f"the gateway stopped:\n{line.gateway.tail()}")
                 if time.monotonic() >= started + 60 * next_fault:
@@ -145,8 +159,8 @@ async def soak(minutes: float, fault_every_min: float, workdir: Path, report: Pa
             sample = Sample(
                 minute,
                 round(_rss_mb(pid), 1),
-                len(list(Path(f"/proc/{pid}/fd").iterdir())),
-                _last_tasks(tasks_file),
+                min(open_fds) if open_fds else _open_fds(pid),
+                _fewest_tasks(tasks_file, time.time() - 60),
                 int(delta.get(float("inf"), 0.0)),
                 _percentile(delta, 0.50),
                 _percentile(delta, 0.99),

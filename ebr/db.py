@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -37,6 +38,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def fill_pool(engine: Engine) -> int:
+    """Open every connection the engine's pool keeps; the number opened.
+
+    The pool otherwise opens a connection the first time that many are busy at once (for a
+    running line, after a broker outage perhaps an hour in), and keeps it: a long run filled at
+    start holds the same open files from its start to its end, so any growth is a leak."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return 0
+    connections = [engine.raw_connection() for _ in range(pool.size())]
+    for connection in connections:
+        connection.close()
+    return len(connections)
 
 
 def _create_private(database: str | None, *, uri: bool) -> None:

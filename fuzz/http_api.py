@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from fastapi import FastAPI
 
 from fuzz.bytes_input import split_fields, text_of
 from gateway.api import create_app
@@ -42,17 +43,23 @@ class ApiCaller:
 
 
 @functools.cache
-def api() -> tuple[ApiCaller, list[tuple[str, str]]]:
-    """The app's caller and its (method, path template) operations."""
+def app_under_fuzz() -> FastAPI:
+    """The app on a throwaway traced site (removed at exit)."""
     folder = tempfile.TemporaryDirectory(prefix="tracegate-fuzz-api-")
     site = trace_site(Path(folder.name))
     fast_clock = itertools.count(0.0, 1000.0)
     limiter = LoginLimiter(clock=lambda: next(fast_clock))
-    app = create_app(site.config, site.store, users=site.users, login_limiter=limiter)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    client = ApiCaller(httpx.AsyncClient(transport=transport, base_url="http://gateway"))
     atexit.register(folder.cleanup)
     atexit.register(site.store.close)
+    return create_app(site.config, site.store, users=site.users, login_limiter=limiter)
+
+
+@functools.cache
+def api() -> tuple[ApiCaller, list[tuple[str, str]]]:
+    """The app's caller and its (method, path template) operations."""
+    app = app_under_fuzz()
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    client = ApiCaller(httpx.AsyncClient(transport=transport, base_url="http://gateway"))
     operations = sorted(
         (method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item
     )

@@ -17,6 +17,7 @@ from ebr.audit.actor import Actor
 from ebr.execution import ExecutionRecord, Step, execution_requirements
 from ebr.signatures import ESignatures
 from ebr.users import Users
+from gateway.allocator import keep_trimmed
 from gateway.commands.common import fail
 from gateway.commands.demo_hmi import (
     DEMO_ACCOUNTS,
@@ -99,6 +100,7 @@ def run_line_demo(store: SiteStore, site_file: Path, directory: Path, args: Any)
     print(f"  {args.rate:g} units/min, {args.defects:.1%} print defects, operator "
           f"{site.operator.username}")  # fmt: skip
     try:
+        keep_trimmed()
         report = asyncio.run(
             _run(site, batch_id, args, directory / "simulators.log", hmi, accounts)
         )

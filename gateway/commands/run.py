@@ -11,6 +11,7 @@ from pathlib import Path
 from ebr.audit.actor import Actor
 from ebr.catalog import BatchInfo, batch_info
 from ebr.users import Session, UserError, Users
+from gateway.allocator import keep_trimmed
 from gateway.commands.common import fail, load_config
 from gateway.line.clearance import ClearanceSigner, clearance_signer
 from gateway.line.ebr_clearance import ClearanceVerifier, clearance_verifier
@@ -107,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
                 if answer not in ("y", "yes"):
                     fail("line clearance not confirmed", hint="clear the line, then run again")
         try:
+            keep_trimmed()
             report = asyncio.run(
                 run_batch_until_signal(
                     store,

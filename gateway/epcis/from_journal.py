@@ -26,6 +26,7 @@ the sequence rules (`serialization.epcis.sequence`), so an export never contradi
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -33,6 +34,7 @@ from typing import Any
 
 from ebr.batch_record import BatchRecord
 from ebr.journal import EventKind, JournalEntry
+from gateway.epcis.code_states import CodeStates, Seen
 from serialization.codes import SchemeName
 from serialization.epcis import (
     EpcisError,
@@ -94,14 +96,16 @@ class JournalMapper:
     entries before (what was printed, commissioned, ended, packed where)."""
 
     def __init__(self, record: BatchRecord, settings: ExportSettings) -> None:
+        codes = record.levels
+        if not isinstance(codes, CodeStates):
+            codes = CodeStates(record.levels)
+            record = dataclasses.replace(record, levels=codes)
         self.record = record
+        self.codes = codes
         self.settings = settings
         self.place = site_place(record)
         self.checker = SequenceChecker()
         self.events: list[EpcisEvent] = []
-        self.printed: set[str] = set()
-        self.commissioned: set[str] = set()
-        self.ended: set[str] = set()
         self.parent: dict[str, str] = {}
         self.children: dict[str, list[str]] = {}
         prefix = record.product.company_prefix or record.site_company_prefix
@@ -119,20 +123,20 @@ class JournalMapper:
         key = event.code_key
         kind = event.kind
         if kind is EventKind.UNIT_ISSUED and key is not None:
-            self.printed.add(key)
+            self.codes.mark(key, Seen.PRINTED)
         elif kind is EventKind.UNIT_ACCEPTED and key is not None:
             self.commission(key, at)
         elif kind is EventKind.UNIT_REJECTED and key is not None:
             self.rejected(key, at)
         elif kind is EventKind.CODES_VOIDED:
-            keys = [k for k in _strings(event.data.get("keys")) if k in self.printed]
+            keys = [k for k in _strings(event.data.get("keys")) if self.codes.printed(k)]
             self.retire(keys, at)
         elif kind is EventKind.UNIT_SAMPLED and key is not None:
             self.sampled(key, at, destructive=event.data.get("destructive") is True)
-        elif kind is EventKind.UNIT_DESTROYED and key is not None and key not in self.ended:
+        elif kind is EventKind.UNIT_DESTROYED and key is not None and not self.codes.ended(key):
             self.leave(key, at)
             self.emit(destroying([self.uri(key)], at, self.place))
-            self.ended.add(key)
+            self.codes.mark(key, Seen.ENDED)
         elif kind is EventKind.AGGREGATED and key is not None:
             self.commission(key, at)
             self.pack(key, _strings(event.data.get("children")), at)
@@ -146,7 +150,7 @@ class JournalMapper:
         elif kind is EventKind.LABEL_REPLACED and key is not None:
             self.relabel(str(event.data.get("old")), key, at)
         elif kind is EventKind.CODES_RECALLED:
-            keys = [k for k in _strings(event.data.get("keys")) if k not in self.ended]
+            keys = [k for k in _strings(event.data.get("keys")) if not self.codes.ended(k)]
             for start in range(0, len(keys), RECALL_EPCS_PER_EVENT):
                 chunk = keys[start : start + RECALL_EPCS_PER_EVENT]
                 self.emit(recalling([self.uri(k) for k in chunk], at, self.place))
@@ -172,29 +176,30 @@ class JournalMapper:
         self.events.append(event)
 
     def commission(self, key: str, at: datetime) -> None:
-        if key in self.commissioned:
+        if self.codes.commissioned(key):
             return
         trade_item = self.record.scheme_of(key) is not SchemeName.SSCC
         ilmd = None
         if trade_item:
             ilmd = Ilmd(lot_number=self.record.lot, item_expiration_date=self.record.expiry)
         self.emit(commissioning([self.uri(key)], at, self.place, ilmd=ilmd))
-        self.commissioned.add(key)
+        self.codes.mark(key, Seen.COMMISSIONED)
 
     def rejected(self, key: str, at: datetime) -> None:
-        if key in self.commissioned and key not in self.ended:
+        if self.codes.commissioned(key) and not self.codes.ended(key):
             self.leave(key, at)
             self.emit(destroying([self.uri(key)], at, self.place))
-            self.ended.add(key)
-        elif key in self.printed:
+            self.codes.mark(key, Seen.ENDED)
+        elif self.codes.printed(key):
             self.retire([key], at)
 
     def retire(self, keys: list[str], at: datetime) -> None:
         """Decommission identifiers whose object was scrapped, unless already ended."""
-        live = [key for key in keys if key not in self.ended]
+        live = [key for key in keys if not self.codes.ended(key)]
         if live:
             self.emit(decommissioning([self.uri(k) for k in live], at, self.place))
-            self.ended.update(live)
+            for key in live:
+                self.codes.mark(key, Seen.ENDED)
 
     def sampled(self, key: str, at: datetime, *, destructive: bool) -> None:
         if not destructive:
@@ -203,7 +208,7 @@ class JournalMapper:
         self.leave(key, at)
         for event in sampling([self.uri(key)], at, self.place):
             self.emit(event)
-        self.ended.add(key)
+        self.codes.mark(key, Seen.ENDED)
 
     def pack(self, parent: str, children: list[str], at: datetime) -> None:
         if not children:

@@ -14,6 +14,7 @@ from typing import Any
 
 from config.sections import LineConfig
 from ebr.audit.actor import Actor
+from ebr.db import fill_pool
 from ebr.journal import verify_journal
 from gateway.alarms.catalog import RUNTIME_ALARMS
 from gateway.alarms.manager import AlarmManager
@@ -64,6 +65,7 @@ async def run_batch(
     (`ebr_feed`); its clearance step is verified by `verifier`, a second person. With
     `on_runtime` the runtime is shown to a watcher (the HMI's console) while it is open."""
     started = time.monotonic()
+    await asyncio.to_thread(fill_pool, store.engine)
     alarms = AlarmManager(definitions=RUNTIME_ALARMS)
     uplinks = (
         UplinkService.from_site(store.config, store.engine, alarms=alarms)

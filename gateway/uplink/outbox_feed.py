@@ -12,7 +12,6 @@ journal's heads.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,12 +47,9 @@ def event_body(event: EpcisEvent) -> str:
 
 class _BatchFeed:
     def __init__(self, conn: Connection, batch_id: int, settings: ExportSettings) -> None:
-        record = batch_record_on(conn, batch_id)
-        self.levels: dict[str, PackagingLevel] = dict(record.levels)
-        record = dataclasses.replace(record, levels=self.levels)
-        self.record: BatchRecord = record
-        self.sender = f"{record.site_id}/{record.line_id}"
-        self.mapper = JournalMapper(record, settings)
+        self.mapper = JournalMapper(batch_record_on(conn, batch_id), settings)
+        self.record: BatchRecord = self.mapper.record
+        self.sender = f"{self.record.site_id}/{self.record.line_id}"
         self.allocations_seen = _last_allocation(conn, batch_id)
         self.next_seq = 1
 
@@ -69,7 +65,7 @@ class _BatchFeed:
 
     def learn_codes(self, conn: Connection, entries: Iterable[JournalEntry]) -> None:
         """Codes allocated to the batch since the feed last looked (a buffer refill)."""
-        if all(key in self.levels for key in _named_keys(entries)):
+        if all(key in self.mapper.codes for key in _named_keys(entries)):
             return
         rows = conn.execute(
             select(Code.key, Allocation.level, Allocation.id)
@@ -78,7 +74,7 @@ class _BatchFeed:
             .where(Allocation.id > self.allocations_seen)
         ).all()
         for key, level, allocation_id in rows:
-            self.levels[key] = PackagingLevel(level)
+            self.mapper.codes.allocate(key, PackagingLevel(level))
             self.allocations_seen = max(self.allocations_seen, int(allocation_id))
 
     def events(self, entries: Sequence[JournalEntry]) -> list[OutgoingEvent]:

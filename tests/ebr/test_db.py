@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
-from ebr.db import checkpoint_wal, make_engine
+from ebr.db import checkpoint_wal, fill_pool, make_engine
 
 
 def test_a_background_checkpoint_empties_the_wal_into_the_database(tmp_path: Path) -> None:
@@ -21,3 +23,36 @@ def test_a_background_checkpoint_empties_the_wal_into_the_database(tmp_path: Pat
         conn.exec_driver_sql("INSERT INTO t VALUES (4)")
         assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 4
     engine.dispose()
+
+
+def _open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_filled_pool_opens_no_file_when_its_connections_are_all_busy(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    size = engine.pool.size()  # type: ignore[attr-defined]
+    assert fill_pool(engine) == size
+    filled = _open_files()
+    busy = threading.Barrier(size + 1)
+
+    def hold() -> None:
+        connection = engine.raw_connection()
+        busy.wait(timeout=10)
+        busy.wait(timeout=10)
+        connection.close()
+
+    threads = [threading.Thread(target=hold) for _ in range(size)]
+    for thread in threads:
+        thread.start()
+    busy.wait(timeout=10)
+    assert _open_files() == filled
+    busy.wait(timeout=10)
+    for thread in threads:
+        thread.join()
+    assert _open_files() == filled
+    engine.dispose()
+
+
+def test_a_database_in_memory_has_no_pool_to_fill() -> None:
+    assert fill_pool(make_engine("sqlite://")) == 0

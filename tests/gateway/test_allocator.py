@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from gateway.allocator import keep_trimmed
+
 PROBE = """
 import ctypes, sys
 from gateway.allocator import tune_allocator
@@ -59,3 +61,54 @@ def test_a_block_over_the_threshold_is_mapped_after_a_larger_one_was_freed() -> 
 @glibc
 def test_the_operators_own_settings_are_left_alone() -> None:
     assert _probe("tuned", MALLOC_ARENA_MAX="4") == "False False"
+
+
+HOLES = """
+import ctypes
+from gateway.allocator import trim, tune_allocator
+
+def resident_kb():
+    return int(open("/proc/self/statm").read().split()[1]) * 4
+
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = (ctypes.c_size_t,)
+libc.free.argtypes = (ctypes.c_void_p,)
+tune_allocator()
+size = 64 * 1024
+blocks = [libc.malloc(size) for _ in range(400)]
+for block in blocks:
+    ctypes.memset(block, 1, size)
+for block in blocks[::2]:
+    libc.free(block)
+before = resident_kb()
+trimmed = trim()
+print(trimmed, before - resident_kb())
+"""
+
+
+@glibc
+def test_trimming_returns_the_holes_between_live_blocks() -> None:
+    """Two hundred freed 64 KB blocks, each between live ones: glibc keeps their pages until
+    trimmed (12.5 MB)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    done = subprocess.run(
+        [sys.executable, "-c", HOLES],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+        timeout=60,
+    )
+    trimmed, returned_kb = done.stdout.split()
+    assert trimmed == "True"
+    assert int(returned_kb) >= 10 * 1024
+
+
+def test_one_trimming_thread_runs_in_the_background() -> None:
+    thread = keep_trimmed(every_s=3600)
+    if thread is None:
+        pytest.skip("no malloc_trim in this C library")
+    assert thread.daemon
+    assert thread.is_alive()
+    assert keep_trimmed() is thread, "one thread a process"
