@@ -106,8 +106,6 @@ class JournalMapper:
         self.place = site_place(record)
         self.checker = SequenceChecker()
         self.events: list[EpcisEvent] = []
-        self.parent: dict[str, str] = {}
-        self.children: dict[str, list[str]] = {}
         prefix = record.product.company_prefix or record.site_company_prefix
         self.prefix_length = len(prefix) if prefix else None
 
@@ -211,37 +209,41 @@ class JournalMapper:
         self.codes.mark(key, Seen.ENDED)
 
     def pack(self, parent: str, children: list[str], at: datetime) -> None:
-        if not children:
-            return
-        self.emit(packing(self.uri(parent), [self.uri(c) for c in children], at, self.place))
-        for child in children:
-            self.parent[child] = parent
-            self.children.setdefault(parent, []).append(child)
+        self.pack_epcs(self.uri(parent), [self.uri(c) for c in children], at)
 
     def unpack(self, parent: str, children: list[str], at: datetime) -> None:
-        if not children:
-            return
-        self.emit(unpacking(self.uri(parent), [self.uri(c) for c in children], at, self.place))
-        for child in children:
-            self.parent.pop(child, None)
-            self.children[parent].remove(child)
+        self.unpack_epcs(self.uri(parent), [self.uri(c) for c in children], at)
+
+    def pack_epcs(self, parent: str, children: list[str], at: datetime) -> None:
+        if children:
+            self.emit(packing(parent, children, at, self.place))
+
+    def unpack_epcs(self, parent: str, children: list[str], at: datetime) -> None:
+        if children:
+            self.emit(unpacking(parent, children, at, self.place))
 
     def leave(self, key: str, at: datetime) -> None:
-        """`key` leaves circulation: its children are unpacked, it leaves its parent."""
-        self.unpack(key, list(self.children.get(key, ())), at)
-        parent = self.parent.get(key)
+        """`key` leaves circulation: its children are unpacked, it leaves its parent.
+
+        Where each code is packed is the sequence checker's to remember (by EPC): the mapper
+        kept a second map of it by key for the whole batch."""
+        epc = self.uri(key)
+        self.unpack_epcs(epc, list(self.checker.children_of(epc)), at)
+        parent = self.checker.parent_of(epc)
         if parent is not None:
-            self.unpack(parent, [key], at)
+            self.unpack_epcs(parent, [epc], at)
 
     def relabel(self, old: str, new: str, at: datetime) -> None:
-        children = list(self.children.get(old, ()))
-        grandparent = self.parent.get(old)
+        old_epc = self.uri(old)
+        children = list(self.checker.children_of(old_epc))
+        grandparent = self.checker.parent_of(old_epc)
         self.leave(old, at)
         self.retire([old], at)
         self.commission(new, at)
-        self.pack(new, children, at)
+        new_epc = self.uri(new)
+        self.pack_epcs(new_epc, children, at)
         if grandparent is not None:
-            self.pack(grandparent, [new], at)
+            self.pack_epcs(grandparent, [new_epc], at)
 
 
 def _strings(value: Any) -> list[str]:

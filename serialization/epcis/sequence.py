@@ -166,12 +166,28 @@ class SequenceChecker:
                     hint="unpack a child from the parent it is packed in",
                 )
         for child in event.child_epcs or tuple(children):
-            self._leave(child)
+            self._detach(child)
 
-    def _leave(self, epc: str) -> None:
+    def parent_of(self, epc: str) -> str | None:
+        """The parent `epc` is packed in, as the events so far have it."""
+        return self._parent.get(epc)
+
+    def children_of(self, epc: str) -> tuple[str, ...]:
+        """What is packed in `epc`, in the order it was packed."""
+        return tuple(self._children.get(epc, ()))
+
+    def _detach(self, epc: str) -> None:
+        """`epc` leaves its parent; what is packed in it stays there."""
         parent = self._parent.pop(epc, None)
         if parent is not None:
-            self._children[parent].remove(epc)
+            children = self._children[parent]
+            children.remove(epc)
+            if not children:
+                del self._children[parent]
+
+    def _leave(self, epc: str) -> None:
+        """`epc`'s life ended: it leaves its parent and frees its children."""
+        self._detach(epc)
         for child in self._children.pop(epc, []):
             self._parent.pop(child, None)
 

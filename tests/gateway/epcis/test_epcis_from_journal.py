@@ -174,6 +174,27 @@ def test_both_documents_validate_and_name_events_alike(line: Line) -> None:
     assert as_json.counts()["commissioning"] == 17
 
 
+def test_a_unit_of_a_case_taken_off_its_pallet_is_unpacked_from_its_case(line: Line) -> None:
+    """The sequence checker forgot a case's units when the case left its pallet, so the
+    destroyed unit's unpacking from its case was refused as a contradiction."""
+    u, c = line.units, line.cases
+    line.accept(*u[:2])
+    line.ok(
+        line.event(EventKind.AGGREGATED, c[0], children=u[:2], level="case"),
+        line.event(EventKind.AGGREGATED, c[3], children=[c[0]], level="pallet"),
+        line.event(EventKind.CHILD_REMOVED, c[3], child=c[0], user="qa"),
+        line.event(EventKind.UNIT_DESTROYED, u[1], reason="damaged", user="qa"),
+    )
+    record = read_batch_record(line.engine, line.batch)
+    events = journal_to_epcis(record, line.journal.entries(line.batch), SETTINGS)
+    unpacked = [
+        (e.parent_id, e.child_epcs)
+        for e in events
+        if isinstance(e, AggregationEvent) and e.action is Action.DELETE
+    ]
+    assert unpacked == [(uri(c[3]), (uri(c[0]),)), (uri(c[0]), (uri(u[1]),))]
+
+
 def test_a_site_without_gln_cannot_be_exported(line: Line) -> None:
     line.accept(line.units[0])
     with line.engine.begin() as conn:

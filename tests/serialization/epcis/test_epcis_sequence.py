@@ -185,6 +185,26 @@ def test_unpacking_a_whole_case_or_destroying_it_frees_the_children() -> None:
     )
 
 
+def test_a_case_taken_off_its_pallet_keeps_its_units() -> None:
+    checker = SequenceChecker()
+    for event in (
+        commissioning([CASE, PALLET, *UNITS[:2]], at(0), PLACE),
+        packing(CASE, UNITS[:2], at(1), PLACE),
+        packing(PALLET, [CASE], at(2), PLACE),
+        unpacking(PALLET, [CASE], at(3), PLACE),
+    ):
+        checker.check(event)
+    assert checker.parent_of(CASE) is None
+    assert checker.children_of(PALLET) == ()
+    assert checker.children_of(CASE) == tuple(UNITS[:2])
+    assert checker.parent_of(UNITS[1]) == CASE
+    checker.check(unpacking(CASE, [UNITS[1]], at(4), PLACE))
+    assert checker.children_of(CASE) == (UNITS[0],)
+    checker.check(destroying([CASE], at(5), PLACE))
+    assert checker.parent_of(UNITS[0]) is None
+    checker.finish()
+
+
 @settings(max_examples=150, deadline=None)
 @given(steps=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 3))))
 def test_random_legal_lives_pass_and_a_dead_code_is_never_named_again(
