@@ -51,8 +51,9 @@ class CaseCameraStation:
         """Numbers of the cases not recorded (a label that never verified included: the
         packing station raised its alarm)."""
         self.seen_in: dict[str, int] = {}
-        """Unit key → the case its code was read in, recorded or not."""
-        self.decode_ms: list[float] = []
+        """Unit key → the case not recorded that its code was read in (a recorded case's units
+        are the packing station's `packed_in`: a second map of every unit of the batch here
+        was memory that grew all batch long)."""
 
     async def case_closed(self, number: int, *, batch_end: bool) -> PackedContainer | None:
         """Read, check and record case `number`; `batch_end`: it may be the partial case."""
@@ -81,7 +82,6 @@ class CaseCameraStation:
         except ImageError as error:
             self._refuse(number, f"case {number} not recorded: unusable image: {error}")
             return None
-        self.decode_ms.append(reading.decode_ms)
         ledger = self.ledger()
         codes, owners = await self._with_owners(reading.codes, ledger)
         finding = check_case(
@@ -102,6 +102,10 @@ class CaseCameraStation:
         container = await self.cases.pack(number, finding.children)
         if container is None:
             self.refused.append(number)
+            return None
+        for key in finding.seen:
+            if self.seen_in.get(key) == number:
+                del self.seen_in[key]
         return container
 
     async def _with_owners(

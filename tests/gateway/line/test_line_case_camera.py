@@ -90,6 +90,7 @@ async def test_a_lost_frame_and_a_copied_code_refuse_their_cases(tmp_path: Path)
             key_of = _keys_of_units(engine, simulation.ledger())
             alarms = {(a.id, a.source): a.detail for a in runtime.alarms.standing()}
             not_in_a_case = list(runtime.not_in_a_case)
+            seen_in = dict(station.seen_in)
         verification = verify_journal(engine, site.batch_id)
         journal = list(Journal(engine).entries(site.batch_id))
     finally:
@@ -116,6 +117,8 @@ async def test_a_lost_frame_and_a_copied_code_refuse_their_cases(tmp_path: Path)
     first_key = key_of[truth[1].unit_refs[0]]
     assert "11 codes read, expected 10" in copy_detail
     assert f"{first_key} (already in case 1)" in copy_detail
+    copied_keys = {key_of[ref] for ref in truth[copied_case].unit_refs} | {first_key}
+    assert seen_in == dict.fromkeys(copied_keys, copied_case), "recorded cases are not kept"
 
     lost_keys = {key_of[ref] for ref in truth[lost].unit_refs}
     assert set(not_in_a_case) == lost_keys
