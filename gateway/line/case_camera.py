@@ -52,7 +52,7 @@ class CaseCameraStation:
         packing station raised its alarm)."""
         self.seen_in: dict[str, int] = {}
         """Unit key → the case not recorded that its code was read in (a recorded case's units
-        are the packing station's `packed_in`: a second map of every unit of the batch here
+        are the case packing station's `packed_in`: a second map of every unit of the batch here
         was memory that grew all batch long)."""
 
     async def case_closed(self, number: int, *, batch_end: bool) -> PackedContainer | None:
@@ -138,8 +138,9 @@ class CaseCameraStation:
             return "not accepted (no verdict yet)"
         if key in self.cases.waiting:
             return None
-        if key in self.cases.packed_in:
-            return f"already in case {self.cases.packed_in[key]}"
+        packed_in = self.cases.packed_in or {}
+        if key in packed_in:
+            return f"already in case {packed_in[key]}"
         if key in self.seen_in:
             return f"already read in case {self.seen_in[key]}, which was not recorded"
         return "already in a case"

@@ -61,6 +61,7 @@ class PackingStation:
         on_packed: Callable[[PackedContainer], None] | None = None,
         on_error: Callable[[str], None] | None = None,
         labeller: LabelStation | None = None,
+        remember_where_packed: bool = False,
     ) -> None:
         self.level = level
         self.batch_id = batch_id
@@ -74,8 +75,10 @@ class PackingStation:
         self.waiting: deque[str] = deque()
         self.packed: deque[PackedContainer] = deque(maxlen=RECENT_CONTAINERS)
         """The containers packed last (the record has them all)."""
-        self.packed_in: dict[str, int] = {}
-        """Child key → the number of the container it was packed in (this session)."""
+        self.packed_in: dict[str, int] | None = {} if remember_where_packed else None
+        """Child key → the number of the container it was packed in (this session); kept only
+        where asked (the case camera names the case a unit is already in): an entry a unit all
+        batch long that nothing else reads."""
         self.counts = PackingCounts()
         self._lock = asyncio.Lock()
 
@@ -158,8 +161,8 @@ class PackingStation:
             return None
         container = PackedContainer(self.level, number, code, children, partial)
         self.packed.append(container)
-        for key in children:
-            self.packed_in[key] = number
+        if self.packed_in is not None:
+            self.packed_in.update(dict.fromkeys(children, number))
         if self.level == "pallet":
             self.counts.pallets += 1
         elif partial:

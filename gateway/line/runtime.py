@@ -427,6 +427,7 @@ class LineRuntime:
             on_packed=self._packed,
             on_error=lambda message: self._raise(Alarm.DEVICE_FAULT, f"{level}-packing", message),
             labeller=labeller,
+            remember_where_packed=level == "case" and self.settings.case_mode == "case-camera",
         )
 
     # --- operator actions used by the demo and tests -----------------------------------------

@@ -69,6 +69,8 @@ async def test_the_line_writes_the_batch_into_its_record(tmp_path: Path) -> None
             assert await runtime.run_units(UNITS, site.operator) is None
             await until(lambda: feed.finished, "the reconciliation")
             report = runtime.report()
+            assert runtime.cases.packed, "cases were packed"
+            assert runtime.cases.packed_in is None, "a PLC-count line keeps no map of every unit"
             failures = list(feed.failures)
             failure_alarm = runtime.alarms.get("EBR_FEED_FAILURE", "batch record")
     finally:

@@ -91,6 +91,7 @@ async def test_a_lost_frame_and_a_copied_code_refuse_their_cases(tmp_path: Path)
             alarms = {(a.id, a.source): a.detail for a in runtime.alarms.standing()}
             not_in_a_case = list(runtime.not_in_a_case)
             seen_in = dict(station.seen_in)
+            assert runtime.cases.packed_in, "the case camera's line keeps where units are"
         verification = verify_journal(engine, site.batch_id)
         journal = list(Journal(engine).entries(site.batch_id))
     finally:
