@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from drivers.opcua import OpcUaClient, OpcUaSettings
-from simulators.line_plc.harness import free_port
 from simulators.line_plc.server import LinePlcServer, plc_node_id
+from simulators.ports import free_port
 
 
 async def _rate(seconds: float, step: Callable[[], Awaitable[int]]) -> float:

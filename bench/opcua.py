@@ -39,7 +39,7 @@ from gateway.line.testbed import SimulatedSite, open_simulated_site, write_demo_
 from gateway.opcua_server import GatewayOpcUaServer, ServerSettings, site_model_from_config
 from gateway.opcua_server.certificates import create_server_certificate
 from simulators.line_plc.certs import make_self_signed
-from simulators.line_plc.harness import free_port
+from simulators.ports import free_port
 
 OPERATOR = "bench.operator"
 PASSWORD = "Bench-admin-2026-pull"

@@ -18,12 +18,7 @@ from pathlib import Path
 import aiomqtt
 
 from gateway.uplink.wire import ReceivedMessage, checked_messages
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from simulators.ports import free_port
 
 
 @dataclass

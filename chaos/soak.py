@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from chaos.bench import Bench, bench
-from chaos.receivers import free_port
 from chaos.trials import CAMERA, PRINTER
 from simulators.camera.server import CameraServer
 from simulators.faults import Faults
+from simulators.ports import free_port
 
 WARM_UP_MINUTES = 2
 MEMORY_BAND = 0.10

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import re
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from gateway.line.clearance import ClearanceSigner, clearance_signer
 from gateway.line.demo_devices import UnitDevices, secure_opcua, unit_devices_over
 from gateway.line.ebr_clearance import ClearanceVerifier
 from gateway.site_store import SiteStore, open_site_store
+from simulators import ports
 
 DEMO_PRODUCT = "amox-250-24"
 DEMO_PORTS = (
@@ -45,25 +45,9 @@ READY_TIMEOUT_S = 180.0
 """Starting the simulator process imports OpenCV and asyncua: slow on a busy machine."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _free_ports(count: int) -> list[int]:
-    """`count` different free ports: each socket stays bound until all are chosen, so the
-    system cannot hand out one port twice."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-
-
 def on_free_ports(demo_site: str) -> str:
     """The demo site file's text with each of its fixed ports moved to a free one."""
-    for port, free in zip(DEMO_PORTS, _free_ports(len(DEMO_PORTS)), strict=True):
+    for port, free in zip(DEMO_PORTS, ports.free_ports(len(DEMO_PORTS)), strict=True):
         demo_site = re.sub(rf"(?<=[: ]){port}\b", str(free), demo_site)
     return demo_site
 

@@ -26,8 +26,8 @@ from drivers.camera.opcua import OpcUaCamera
 from drivers.opcua.settings import OpcUaSettings
 from simulators.camera.server import CameraMode, CameraServer, SourceImage, gradient_source
 from simulators.faults import Faults
-from simulators.line_plc.harness import free_port
 from simulators.opcua_device.camera import OpcUaCameraSimulator
+from simulators.ports import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

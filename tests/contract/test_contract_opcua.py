@@ -19,10 +19,11 @@ from asyncua.client.ua_client import UaClient
 from drivers.base import LinkState, Quality, TagSource, TagValue, UsageError
 from drivers.opcua import Identity, OpcUaClient, OpcUaSettings, SecurityMode, SecurityPolicy
 from simulators.line_plc.certs import make_self_signed
-from simulators.line_plc.harness import PlcProcess, free_port
+from simulators.line_plc.harness import PlcProcess
 from simulators.line_plc.line import LineConfig
 from simulators.line_plc.packml import Command, State
 from simulators.line_plc.server import APPLICATION_URI, LinePlcServer, plc_node_id
+from simulators.ports import free_port
 
 
 def node(name: str) -> str:

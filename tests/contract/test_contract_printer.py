@@ -31,9 +31,9 @@ from drivers.printer.modbus import ModbusPrinter
 from drivers.printer.opcua import OpcUaPrinter
 from simulators.coder import Coder, CoderFront, CoderSettings
 from simulators.faults import FaultInjector, Faults
-from simulators.line_plc.harness import free_port
 from simulators.modbus_device.printer import ModbusPrinterSimulator
 from simulators.opcua_device.printer import OpcUaPrinterSimulator
+from simulators.ports import free_port
 from simulators.printer import PrinterSimulator, PrintFaults
 
 JOB = "unit-label"

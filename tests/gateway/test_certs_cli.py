@@ -22,7 +22,7 @@ from ebr.users import Role, Users
 from gateway.cli import main
 from gateway.opcua_server.certificates import thumbprint
 from simulators.line_plc.certs import make_self_signed
-from simulators.line_plc.harness import free_port
+from simulators.ports import free_port
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "examples"
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,10 +11,10 @@ import pytest_asyncio
 from drivers.base import Quality, UsageError
 from drivers.line_plc.protocol import VerdictAck
 from drivers.opcua import OpcUaClient, OpcUaSettings
-from simulators.line_plc.harness import free_port
 from simulators.line_plc.line import GateOutcome, LineConfig
 from simulators.line_plc.packml import Command, State
 from simulators.line_plc.server import LinePlcServer, plc_node_id
+from simulators.ports import free_port
 
 TRIGGER = plc_node_id("Conveyor.UnitTrigger")
 RATE_UPM = 1500.0

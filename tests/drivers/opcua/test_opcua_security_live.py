@@ -12,8 +12,8 @@ import pytest_asyncio
 from drivers.base import LinkState, SecurityError
 from drivers.opcua import Identity, OpcUaClient, OpcUaSettings, SecurityMode, SecurityPolicy
 from simulators.line_plc.certs import CertificatePair, make_self_signed
-from simulators.line_plc.harness import free_port
 from simulators.line_plc.server import APPLICATION_URI, LinePlcServer, PlcSecurity, plc_node_id
+from simulators.ports import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 CLIENT_URI = "urn:tracegate:test-gateway"

@@ -11,8 +11,8 @@ from __future__ import annotations
 from drivers.opcua.settings import OpcUaSettings
 from drivers.printer import opcua_nodes as nodes
 from drivers.printer.opcua import OpcUaPrinter
-from simulators.line_plc.harness import free_port
 from simulators.opcua_device.printer import OpcUaPrinterSimulator
+from simulators.ports import free_port
 
 
 async def test_a_new_session_moves_the_heartbeat_before_its_first_poll() -> None:

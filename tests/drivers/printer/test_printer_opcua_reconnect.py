@@ -21,7 +21,7 @@ from drivers.base import LinkState, PrintItem, PrintOutcome
 from drivers.opcua.settings import OpcUaSettings, SecurityMode, SecurityPolicy
 from drivers.printer.opcua import OpcUaPrinter
 from simulators.line_plc.certs import make_self_signed
-from simulators.line_plc.harness import free_port
+from simulators.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 SECURED = "#Basic256Sha256/SignAndEncrypt"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,20 +12,15 @@ import httpx
 import pytest
 
 from gateway.cli import main
+from simulators.ports import free_port
 from tests.ebr.trace_fixtures import PASSWORD
 from tests.gateway.trace_site import trace_site
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_the_api_command_serves_trace_over_http(tmp_path: Path) -> None:
     site = trace_site(tmp_path)
     site.store.close()
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,

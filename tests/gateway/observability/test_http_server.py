@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from gateway.cli import main
-from gateway.line.testbed import free_port, write_demo_site
+from gateway.line.testbed import write_demo_site
 from gateway.observability.http_server import (
     HttpServeError,
     ListenAddress,
@@ -22,6 +22,7 @@ from gateway.observability.http_server import (
     serving_http,
 )
 from gateway.observability.routes import observability_app
+from simulators.ports import free_port
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from gateway.opcua_server import (
     SiteModel,
 )
 from serialization.rules import PackagingLevel
-from simulators.line_plc.harness import free_port
+from simulators.ports import free_port
 from tests.ebr.audit.audit_fixtures import FAST_HASHER
 from tests.ebr.fixtures_master import MASTER_KEY, install_master_data, open_batch
 

@@ -19,7 +19,7 @@ from gateway.opcua_server.openscs_model import (
     SnCollection,
 )
 from gateway.opcua_server.openscs_types import OpenScsTypes, read_return_status
-from simulators.line_plc.harness import free_port
+from simulators.ports import free_port
 
 
 async def stop_server(server: Server) -> None:

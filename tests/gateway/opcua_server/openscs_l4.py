@@ -21,7 +21,7 @@ from gateway.opcua_server.openscs_types import (
     read_label_collection,
     read_sn_collection,
 )
-from simulators.line_plc.harness import free_port
+from simulators.ports import free_port
 from tests.gateway.opcua_server.openscs_fixtures import stop_server
 
 EVENT_METHODS = (

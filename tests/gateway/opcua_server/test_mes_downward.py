@@ -23,7 +23,7 @@ from ebr.models import Batch
 from ebr.users import Role, Users
 from gateway.opcua_server.site_server import site_server
 from gateway.site_store import SiteStore, sync_site
-from simulators.line_plc.harness import free_port
+from simulators.ports import free_port
 from tests.ebr.audit.audit_fixtures import FAST_HASHER
 from tests.gateway.opcua_server.mes_fixtures import MES, OPERATOR, PASSWORD, Mes, message_of
 from tests.gateway.opcua_server.mes_fixtures import mes_client as _client

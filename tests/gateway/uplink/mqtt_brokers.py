@@ -21,6 +21,7 @@ import aiomqtt
 import pytest
 
 from gateway.uplink.wire import ReceivedMessage, checked_messages
+from simulators.ports import free_port
 
 SHARED = ("127.0.0.1", 1883)
 
@@ -36,12 +37,6 @@ def shared_broker_or_skip() -> tuple[str, int]:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class PrivateBroker:
     """`mosquitto -c` on a free loopback port, persistence in a temporary folder, so that a
@@ -50,7 +45,7 @@ class PrivateBroker:
     write into the test's folder, and persist nothing)."""
 
     folder: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from simulators.line_plc.harness import free_port
 from simulators.line_plc.line import EventKind, GateOutcome, Line, LineConfig, LineEvent
 from simulators.line_plc.packml import Command, State
 from simulators.line_plc.server import LinePlcServer
+from simulators.ports import free_port
 
 
 def _run(line: Line, seconds: float, step: float = 0.01) -> list[LineEvent]:
