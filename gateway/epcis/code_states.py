@@ -26,6 +26,9 @@ class Seen(IntFlag):
     ENDED = 1 << 5
 
 
+_SEEN = Seen.PRINTED | Seen.COMMISSIONED | Seen.ENDED
+
+
 class CodeStates(Mapping[str, PackagingLevel]):
     """A batch's codes: as a mapping, each allocated code's level; and what was seen of each."""
 
@@ -41,7 +44,13 @@ class CodeStates(Mapping[str, PackagingLevel]):
         self._bits[key] = (bits & ~_LEVEL_MASK) | _LEVELS.index(level)
 
     def mark(self, key: str, seen: Seen) -> None:
-        self._bits[key] = self._bits.get(key, _NO_LEVEL) | seen
+        """Record `seen` of `key`. The first mark keeps the caller's string for the key: the
+        line's own, which its other indexes share, where the store's copy loaded with the
+        allocation would be a second string a code for the whole batch."""
+        bits = self._bits.get(key, _NO_LEVEL)
+        if not bits & _SEEN:
+            self._bits.pop(key, None)
+        self._bits[key] = bits | seen
 
     def has(self, key: str, seen: Seen) -> bool:
         return bool(self._bits.get(key, 0) & seen)

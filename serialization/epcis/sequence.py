@@ -47,11 +47,11 @@ class SequenceChecker:
 
     def __init__(self) -> None:
         self._commissioned: dict[str, str] = {}
-        """Each commissioned EPC → itself: packing keeps that one string, not its own copy
-        (a long batch holds every unit's EPC here, once)."""
+        """Each commissioned EPC → the parent it is packed in, or itself when in none. One
+        entry a code for both (a long batch holds every unit here), and an unpacked code's
+        value is its one string, which its parent's list of children then shares."""
         self._ended: dict[str, tuple[Rule, str]] = {}
         self._sampled: dict[str, str] = {}
-        self._parent: dict[str, str] = {}
         self._children: dict[str, list[str]] = {}
         """A parent's children in a list: a case's dozen in a set took 700-odd bytes."""
 
@@ -138,7 +138,7 @@ class SequenceChecker:
                         hint="commission the parent and every child before packing them",
                     )
             for child in event.child_epcs:
-                current = self._parent.get(child)
+                current = self.parent_of(child)
                 if current is not None and current != parent:
                     raise SequenceError(
                         Rule.ONE_PARENT_AT_A_TIME,
@@ -147,17 +147,18 @@ class SequenceChecker:
                         f"it is packed in {current}",
                         hint="unpack it from that parent first",
                     )
-            parent = self._commissioned[parent]
-            for child in map(self._commissioned.__getitem__, event.child_epcs):
-                self._parent[child] = parent
-                children = self._children.setdefault(parent, [])
-                if child not in children:
-                    children.append(child)
+            parent = self._own_string(parent)
+            children = self._children.setdefault(parent, [])
+            for child in event.child_epcs:
+                held = self._commissioned[child]
+                if held == child:
+                    self._commissioned[held] = parent
+                    children.append(held)
             return
         children = self._children.get(parent, [])
         for child in event.child_epcs:
             if child not in children:
-                where = self._parent.get(child)
+                where = self.parent_of(child)
                 raise SequenceError(
                     Rule.UNPACK_ONLY_WHAT_IS_PACKED,
                     event.describe(),
@@ -170,7 +171,16 @@ class SequenceChecker:
 
     def parent_of(self, epc: str) -> str | None:
         """The parent `epc` is packed in, as the events so far have it."""
-        return self._parent.get(epc)
+        held = self._commissioned.get(epc)
+        return None if held is None or held == epc else held
+
+    def _own_string(self, epc: str) -> str:
+        """The string the checker keeps for commissioned `epc` (one a code, however often
+        events name it)."""
+        held = self._commissioned[epc]
+        if held == epc:
+            return held
+        return next(child for child in self._children[held] if child == epc)
 
     def children_of(self, epc: str) -> tuple[str, ...]:
         """What is packed in `epc`, in the order it was packed."""
@@ -178,18 +188,19 @@ class SequenceChecker:
 
     def _detach(self, epc: str) -> None:
         """`epc` leaves its parent; what is packed in it stays there."""
-        parent = self._parent.pop(epc, None)
+        parent = self.parent_of(epc)
         if parent is not None:
             children = self._children[parent]
-            children.remove(epc)
+            own = children.pop(children.index(epc))
             if not children:
                 del self._children[parent]
+            self._commissioned[own] = own
 
     def _leave(self, epc: str) -> None:
         """`epc`'s life ended: it leaves its parent and frees its children."""
         self._detach(epc)
         for child in self._children.pop(epc, []):
-            self._parent.pop(child, None)
+            self._commissioned[child] = child
 
 
 def check_sequence(events: Iterable[EpcisEvent]) -> None:

@@ -55,3 +55,17 @@ def test_a_code_seen_before_it_was_allocated_has_no_level() -> None:
     assert codes["B"] is PackagingLevel.UNIT
     assert codes.printed("B")
     assert sorted(codes) == ["A", "B"]
+
+
+def test_the_first_mark_keeps_the_callers_string() -> None:
+    from_store, from_line = "".join(["0109", "501"]), "".join(["01095", "01"])
+    assert from_store == from_line
+    assert from_store is not from_line
+    codes = CodeStates({from_store: PackagingLevel.UNIT})
+    codes.mark(from_line, Seen.PRINTED)
+    codes.mark("".join(["0109", "501"]), Seen.COMMISSIONED)
+    (kept,) = codes
+    assert kept is from_line
+    assert codes[from_line] is PackagingLevel.UNIT
+    assert codes.printed(kept)
+    assert codes.commissioned(kept)

@@ -249,3 +249,49 @@ def test_random_legal_lives_pass_and_a_dead_code_is_never_named_again(
         else:
             checker.check(inspecting([unit], at(minute), PLACE))
     checker.finish()
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 7), st.integers(0, 1))))
+def test_where_codes_are_packed_follows_a_model(steps: list[tuple[int, int, int]]) -> None:
+    """Units into cases, cases onto the pallet, unpacking one or all, destroying: the checker's
+    `parent_of` and `children_of` answer as a plain model of parents and child lists."""
+    checker = SequenceChecker()
+    cases = [CASE, CASE_2]
+    codes = [*UNITS, *cases]
+    checker.check(commissioning([*codes, PALLET], at(0), PLACE))
+    parent: dict[str, str] = {}
+    children: dict[str, list[str]] = {}
+    dead: set[str] = set()
+
+    def detach(code: str) -> None:
+        if code in parent:
+            children[parent.pop(code)].remove(code)
+
+    for minute, (op, index, which) in enumerate(steps, start=1):
+        code = codes[index]
+        target = cases[which] if code in UNITS else PALLET
+        if code in dead or target in dead:
+            continue
+        if op == 0 and parent.get(code, target) == target:
+            checker.check(packing(target, [code], at(minute), PLACE))
+            if code not in parent:
+                parent[code] = target
+                children.setdefault(target, []).append(code)
+        elif op == 1 and code in parent:
+            checker.check(unpacking(parent[code], [code], at(minute), PLACE))
+            detach(code)
+        elif op == 2 and children.get(target):
+            checker.check(unpacking(target, [], at(minute), PLACE))
+            for child in children.pop(target):
+                del parent[child]
+        elif op == 3:
+            checker.check(destroying([code], at(minute), PLACE))
+            detach(code)
+            for child in children.pop(code, []):
+                del parent[child]
+            dead.add(code)
+        for each in [*codes, PALLET]:
+            assert checker.parent_of(each) == parent.get(each), each
+            assert checker.children_of(each) == tuple(children.get(each, ())), each
+    checker.finish()
