@@ -148,12 +148,11 @@ class SequenceChecker:
                         hint="unpack it from that parent first",
                     )
             parent = self._own_string(parent)
-            children = self._children.setdefault(parent, [])
             for child in event.child_epcs:
                 held = self._commissioned[child]
                 if held == child:
                     self._commissioned[held] = parent
-                    children.append(held)
+                    self._children.setdefault(parent, []).append(held)
             return
         children = self._children.get(parent, [])
         for child in event.child_epcs:
