@@ -28,10 +28,23 @@ the committing thread; at 10,000 pages that is rare, and a running line checkpoi
 background instead (`checkpoint_wal`), off the unit pipeline's commit path."""
 
 
+SQLITE_POOL_SIZE = min(32, (os.cpu_count() or 1) + 4) + 2
+"""Connections a file database's pool keeps: one for each thread of asyncio's default executor
+(where `asyncio.to_thread` runs the store's calls) and the maintenance scheduler's two. With
+fewer, a busy moment (the uplinks catching up after an outage) opened an overflow connection
+and closed it on return; SQLite keeps a closed connection's file open while other connections
+of the process hold locks on it, so the soak saw one open file more for the rest of the run.
+Handed out last-in first-out: the connections a quiet line does not need stay idle, their page
+caches small."""
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        _create_private(parsed.database, uri=parsed.query.get("uri") == "true")
+        uri = parsed.query.get("uri") == "true"
+        _create_private(parsed.database, uri=uri)
+        if parsed.database and parsed.database != ":memory:" and not uri:
+            kwargs = {"pool_size": SQLITE_POOL_SIZE, "pool_use_lifo": True, **kwargs}
         engine = create_engine(url, **kwargs)
         _set_up_sqlite(engine)
         return engine

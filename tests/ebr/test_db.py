@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ebr.db import checkpoint_wal, fill_pool, make_engine
+from ebr.db import SQLITE_POOL_SIZE, checkpoint_wal, fill_pool, make_engine
 
 
 def test_a_background_checkpoint_empties_the_wal_into_the_database(tmp_path: Path) -> None:
@@ -30,8 +31,12 @@ def _open_files() -> int:
 
 
 def test_a_filled_pool_opens_no_file_when_its_connections_are_all_busy(tmp_path: Path) -> None:
+    """As many threads as asyncio's default executor runs, and two more, find a connection in
+    the filled pool: no overflow connection, whose file SQLite would keep open after it
+    closes (the soak's open files went 28 → 29 when the uplinks caught up after an outage)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     size = engine.pool.size()  # type: ignore[attr-defined]
+    assert size == SQLITE_POOL_SIZE >= ThreadPoolExecutor()._max_workers + 2
     assert fill_pool(engine) == size
     filled = _open_files()
     busy = threading.Barrier(size + 1)
