@@ -41,9 +41,9 @@ caches small."""
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        uri = parsed.query.get("uri") == "true"
-        _create_private(parsed.database, uri=uri)
-        if parsed.database and parsed.database != ":memory:" and not uri:
+        database = parsed.database
+        if database and database != ":memory:" and parsed.query.get("uri") != "true":
+            _create_private(Path(database))
             kwargs = {"pool_size": SQLITE_POOL_SIZE, "pool_use_lifo": True, **kwargs}
         engine = create_engine(url, **kwargs)
         _set_up_sqlite(engine)
@@ -68,12 +68,9 @@ def fill_pool(engine: Engine) -> int:
     return len(connections)
 
 
-def _create_private(database: str | None, *, uri: bool) -> None:
+def _create_private(path: Path) -> None:
     """A new SQLite database file is made readable by its owner only (0600) before SQLite
     creates it with the process's umask; its WAL and shared-memory files take its mode."""
-    if uri or not database or database == ":memory:":
-        return
-    path = Path(database)
     if path.parent.is_dir() and not path.exists():
         with contextlib.suppress(FileExistsError):
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
