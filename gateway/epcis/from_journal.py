@@ -222,22 +222,22 @@ class JournalMapper:
         if children:
             self.emit(unpacking(parent, children, at, self.place))
 
-    def leave(self, key: str, at: datetime) -> None:
+    def leave(self, key: str, at: datetime) -> tuple[list[str], str | None]:
         """`key` leaves circulation: its children are unpacked, it leaves its parent.
 
-        Where each code is packed is the sequence checker's to remember (by EPC): the mapper
-        kept a second map of it by key for the whole batch."""
+        Returns the children's and the parent's EPCs it left. Where each code is packed is the
+        sequence checker's to remember (by EPC): the mapper kept a second map of it by key for
+        the whole batch."""
         epc = self.uri(key)
-        self.unpack_epcs(epc, list(self.checker.children_of(epc)), at)
+        children = list(self.checker.children_of(epc))
         parent = self.checker.parent_of(epc)
+        self.unpack_epcs(epc, children, at)
         if parent is not None:
             self.unpack_epcs(parent, [epc], at)
+        return children, parent
 
     def relabel(self, old: str, new: str, at: datetime) -> None:
-        old_epc = self.uri(old)
-        children = list(self.checker.children_of(old_epc))
-        grandparent = self.checker.parent_of(old_epc)
-        self.leave(old, at)
+        children, grandparent = self.leave(old, at)
         self.retire([old], at)
         self.commission(new, at)
         new_epc = self.uri(new)

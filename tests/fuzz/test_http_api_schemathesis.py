@@ -16,13 +16,13 @@ from schemathesis.checks import not_a_server_error
 
 from fuzz.http_api import app_under_fuzz
 from gateway.api.app import OPENAPI_URL
-from tests.ebr.trace_fixtures import PASSWORD
+from tests.gateway.api.api_fixtures import QA as QA_USER
 
 EXAMPLES = int(os.environ.get("FUZZ_API_EXAMPLES", "25"))
 """Per operation; `make fuzz` asks for 500, at random (`FUZZ_API_RANDOM`), where `make test`
 runs the same 25 each time."""
 schema = schemathesis.openapi.from_asgi(OPENAPI_URL, app_under_fuzz())
-QA = {"Authorization": "Basic " + base64.b64encode(f"qa1:{PASSWORD}".encode()).decode()}
+QA = {"Authorization": "Basic " + base64.b64encode(":".join(QA_USER).encode()).decode()}
 
 
 @schema.parametrize()
