@@ -109,7 +109,12 @@ async def test_the_line_writes_the_batch_into_its_record(tmp_path: Path) -> None
     weights = [Decimal(e.value) for e in parameters if e.name == "carton_weight"]
     assert set(weights) == {Decimal("12.5")}
     assert {e.name for e in parameters} >= {"plc-1.link", "printer-1.link", "camera-1.link"}
-    assert all(e.source is Source.TAG and e.in_limits for e in parameters)
+    off = [
+        (e.name, e.value, e.source.value, e.recorded_at.isoformat())
+        for e in parameters
+        if e.source is not Source.TAG or not e.in_limits
+    ]
+    assert not off, off
 
     counts = {e.name: e.value for e in record.entries(batch, "counts")}
     assert counts["units"] == report["units"]
