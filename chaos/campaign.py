@@ -17,6 +17,7 @@ from pathlib import Path
 
 from chaos.bench import Bench, bench
 from chaos.environments import FAKETIME_LIBRARY
+from chaos.in_flight import kill_with_accepts_in_flight
 from chaos.invariants import check_all
 from chaos.line import sent
 from chaos.report import CampaignReport, InvariantResult, TrialResult
@@ -39,6 +40,8 @@ DISK_MB = 48
 @dataclass(frozen=True, slots=True)
 class Plan:
     kill: int = 50
+    inflight: int = 1
+    """Kills with ACCEPTs in flight (`chaos.in_flight`), besides the kills at random moments."""
     device: int = 10
     outage: int = 3
     clock: int = 1
@@ -50,6 +53,7 @@ class Plan:
     def trials(self) -> list[tuple[str, Trial]]:
         counts: tuple[tuple[str, Trial, int], ...] = (
             ("kill", kill, self.kill),
+            ("inflight", kill_with_accepts_in_flight, self.inflight),
             ("device", device, self.device),
             ("outage", outage, self.outage),
             ("clock", clock_jumps, self.clock),

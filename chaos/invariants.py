@@ -3,6 +3,10 @@ the simulator's truth (what was printed, what passed the reject gate) and the re
 
 A code left Allocated or Encoded by a killed gateway is not yet a loss: the next start voids
 it (docs/architecture.md, crash recovery), and the campaign's closing run checks none is left.
+Nor is a Commissioned code on a unit the gate rejected for want of a verdict, when the gateway
+was killed after the unit's accept was durable and before the PLC had it: the next start asks
+the PLC and revokes it (`settle_last_accepts`). Once a restart has settled, or at the end, both
+are violations.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from ebr.journal import EventKind, Journal, JournalEntry, verify_journal
 from ebr.line_codes import batch_code_states
 from ebr.models import Code
 from ebr.outbox.models import OutboxMessageRow, OutboxStreamRow
+from gateway.line.recovery import RECOVERY_TOPIC, SETTLED_ACCEPTS
 from gateway.simulation import UnitRecord
 from serialization.reconciliation import LineLedger, reconcile
 from serialization.rules import PackagingLevel
@@ -53,7 +58,7 @@ def check_all(truth: LineTruth) -> list[InvariantResult]:
         }
     results = [
         no_code_issued_twice(truth, journal),
-        printed_units_accounted(truth, states, data_key),
+        printed_units_accounted(truth, states, data_key, accepts_awaiting_restart(journal)),
         accepted_units_recorded(truth, journal, states, data_key),
         journal_chain(truth),
         audit_chain(truth),
@@ -107,11 +112,33 @@ def no_code_issued_twice(truth: LineTruth, journal: Sequence[JournalEntry]) -> I
     )
 
 
+def accepts_awaiting_restart(journal: Sequence[JournalEntry]) -> frozenset[str]:
+    """The code keys a restart would still settle: accepted after the journal's last restart
+    note (the whole batch before the first restart), not rejected since, and among the last
+    `SETTLED_ACCEPTS` accepts."""
+    accepted: dict[str, None] = {}
+    for entry in journal:
+        event = entry.event
+        if event.kind is EventKind.NOTE and event.data.get("topic") == RECOVERY_TOPIC:
+            accepted.clear()
+        elif event.kind is EventKind.UNIT_ACCEPTED and event.code_key:
+            accepted.pop(event.code_key, None)
+            accepted[event.code_key] = None
+        elif event.kind is EventKind.UNIT_REJECTED and event.code_key:
+            accepted.pop(event.code_key, None)
+    return frozenset(list(accepted)[-SETTLED_ACCEPTS:])
+
+
 def printed_units_accounted(
-    truth: LineTruth, states: Mapping[str, CodeState], data_key: Mapping[str, str]
+    truth: LineTruth,
+    states: Mapping[str, CodeState],
+    data_key: Mapping[str, str],
+    awaiting_restart: frozenset[str] = frozenset(),
 ) -> InvariantResult:
     """Every code sent to the printer is the batch's, and its state agrees with the gate: a
-    unit that passed carries a Commissioned code, a unit in the reject bin never does."""
+    unit that passed carries a Commissioned code, a unit in the reject bin never does — but
+    for one whose ACCEPT never reached the gate while its accept is still `awaiting_restart`
+    (a gateway killed in between): that is left to the next start, like an Encoded code."""
     unknown: list[str] = []
     passed_not_commissioned: list[str] = []
     rejected_but_commissioned: list[str] = []
@@ -133,7 +160,10 @@ def printed_units_accounted(
             and unit.gate is not GateOutcome.PASSED
             and state is CodeState.COMMISSIONED
         ):
-            rejected_but_commissioned.append(ref)
+            if unit.verdict is None and key in awaiting_restart:
+                pending.append(ref)
+            else:
+                rejected_but_commissioned.append(ref)
     left = pending if truth.settled else []
     return InvariantResult(
         "printed_units_accounted",
@@ -141,6 +171,7 @@ def printed_units_accounted(
         {
             "printed": sum(u.sent_payload is not None for u in truth.ledger.values()),
             "awaiting_recovery": len(pending),
+            "awaiting_recovery_units": pending[:SHOWN],
             "not_the_batch_codes": unknown[:SHOWN],
             "passed_gate_not_commissioned": passed_not_commissioned[:SHOWN],
             "rejected_but_commissioned": rejected_but_commissioned[:SHOWN],

@@ -13,11 +13,13 @@ from pathlib import Path
 from chaos.campaign import Plan, run_campaign
 from chaos.report import TrialResult
 
+KINDS = ("kill", "inflight", "device", "outage", "clock", "fsync", "disk")
+
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="chaos.run", description=__doc__)
     defaults = Plan()
-    for kind in ("kill", "device", "outage", "clock", "fsync", "disk"):
+    for kind in KINDS:
         parser.add_argument(
             f"--{kind}", type=int, default=getattr(defaults, kind), metavar="N", help="trials"
         )
@@ -25,7 +27,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--report", type=Path, default=Path("var/chaos/report.json"))
     parser.add_argument("--workdir", type=Path, default=Path("var/chaos/work"))
     args = parser.parse_args(argv)
-    for kind in ("kill", "device", "outage", "clock", "fsync", "disk"):
+    for kind in KINDS:
         if getattr(args, kind) < 0:
             parser.error(f"--{kind} {getattr(args, kind)}: the number of trials cannot be negative")
     return args
@@ -42,7 +44,7 @@ def _progress(result: TrialResult) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    plan = Plan(args.kill, args.device, args.outage, args.clock, args.fsync, args.disk)
+    plan = Plan(**{kind: getattr(args, kind) for kind in KINDS})
     report = asyncio.run(
         run_campaign(
             plan,

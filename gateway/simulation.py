@@ -138,6 +138,9 @@ class UnitRecord:
     gate: GateOutcome | None
     """What the PLC's reject gate did; None while the unit is on the conveyor (or for levels
     without a gate)."""
+    verdict: bool | None = None
+    """The verdict the gate had for the unit: True ACCEPT, False REJECT, None when none came
+    in time (or the unit has not reached the gate)."""
     case: int | None = None
     """The case the packer put the unit into; None while it is not in a closed case."""
 
@@ -155,6 +158,7 @@ class UnitRecord:
             "camera_fault": _value(self.camera_fault),
             "image_defect": _value(self.image_defect),
             "gate": _value(self.gate),
+            "verdict": None if self.verdict is None else ("accept" if self.verdict else "reject"),
             "case": None if self.case is None else str(self.case),
         }
 
@@ -418,6 +422,7 @@ class LineSimulation:
                 camera_fault=faults.get(ref),
                 image_defect=image_defects.get(ref),
                 gate=None if outcome is None else outcome.gate,
+                verdict=None if outcome is None else outcome.verdict,
                 case=case_of.get(int(ref)) if ref.isdigit() else None,
             )
         return ledger

@@ -89,6 +89,9 @@ def ledger_from_store(engine: Engine, *, batch_id: int, line_id: str) -> tuple[C
     return ledger, voided
 
 
+SETTLED_ACCEPTS = 300
+"""How many of the batch's last accepted units a restart asks the PLC about: more than can be
+between the trigger and the gate, or waiting for the PLC's answer, when a gateway stops."""
 JOURNAL_TAIL_PER_UNIT = 10
 """Journal entries read per unit to settle: a unit takes two or three, the rest is margin for
 packing events, notes and alarms between them."""
@@ -101,7 +104,12 @@ def _journal_tail(engine: Engine, batch_id: int, entries: int) -> list[JournalEn
 
 
 async def settle_last_accepts(
-    engine: Engine, journal: JournalWriter, plc: LinePlc, *, batch_id: int, last: int = 300
+    engine: Engine,
+    journal: JournalWriter,
+    plc: LinePlc,
+    *,
+    batch_id: int,
+    last: int = SETTLED_ACCEPTS,
 ) -> list[str]:
     """Close the one window a crash leaves: an accept durable in the journal that never
     reached the PLC. For the batch's last `last` accepted units the PLC says what its gate did;

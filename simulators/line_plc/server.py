@@ -199,6 +199,7 @@ class LinePlcServer:
         self._task: asyncio.Task[None] | None = None
         self._pending_events: list[str] = []
         self._stop_events: list[LineEvent] = []
+        self._verdicts_released: asyncio.Event | None = None
         self.on_line_event = on_line_event
 
     def node_id(self, name: str) -> str:
@@ -293,6 +294,20 @@ class LinePlcServer:
     def set_verdict(self, ref: int, accept: bool) -> VerdictAck:
         return self.line.set_verdict(ref, accept, now=self._clock())
 
+    def hold_verdicts(self) -> None:
+        """Fault injection: from now on a SetVerdict call gets no answer and is never applied,
+        as a verdict in flight when the gateway loses power: the unit meets the gate without it
+        (fail-safe reject) while the gateway may already have recorded the accept."""
+        if self._verdicts_released is None:
+            self._verdicts_released = asyncio.Event()
+
+    def release_verdicts(self) -> None:
+        """End `hold_verdicts`: the calls held are answered LATE (still not applied), the next
+        ones are applied again."""
+        released, self._verdicts_released = self._verdicts_released, None
+        if released is not None:
+            released.set()
+
     async def drop_subscriptions(self) -> int:
         """Fault injection: forget every client subscription while sessions stay up.
 
@@ -381,6 +396,10 @@ class LinePlcServer:
     async def _verdict_method(self, parent: ua.NodeId, ref: Any, accept: Any) -> list[ua.Variant]:
         ref = ref.Value if isinstance(ref, ua.Variant) else ref
         accept = accept.Value if isinstance(accept, ua.Variant) else accept
+        held = self._verdicts_released
+        if held is not None:
+            await held.wait()
+            return [ua.Variant(int(VerdictAck.LATE), ua.VariantType.Int32)]
         ack = self.set_verdict(int(ref), bool(accept))
         return [ua.Variant(int(ack), ua.VariantType.Int32)]
 

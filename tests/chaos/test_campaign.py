@@ -1,5 +1,6 @@
-"""A short chaos campaign inside `make test`: two SIGKILLs, one device fault and one uplink
-outage on the simulated line, every invariant checked after each (docs/reliability.md)."""
+"""A short chaos campaign inside `make test`: a SIGKILL at a random moment, one with ACCEPTs in
+flight, one device fault and one uplink outage on the simulated line, every invariant checked
+after each (docs/reliability.md)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def mosquitto() -> None:
 
 
 async def test_short_campaign_violates_no_invariant(tmp_path: Path, mosquitto: None) -> None:
-    plan = Plan(kill=2, device=1, outage=1, clock=0, fsync=0, disk=0, complete=False)
+    plan = Plan(kill=1, inflight=1, device=1, outage=1, clock=0, fsync=0, disk=0, complete=False)
     seen: list[TrialResult] = []
     report = await run_campaign(
         plan,
@@ -34,7 +35,12 @@ async def test_short_campaign_violates_no_invariant(tmp_path: Path, mosquitto: N
 
     written = json.loads((tmp_path / "report.json").read_text())
     assert written["totals"]["trials"] == 4
-    assert [trial["kind"] for trial in written["trials"]] == ["kill", "kill", "device", "outage"]
+    assert [trial["kind"] for trial in written["trials"]] == [
+        "kill",
+        "inflight",
+        "device",
+        "outage",
+    ]
     failures = [trial.to_dict() for trial in report.trials if not trial.passed]
     assert not failures, json.dumps(failures, indent=1)[:6000]
     names = {result.name for result in seen[-1].invariants}
@@ -48,6 +54,10 @@ async def test_short_campaign_violates_no_invariant(tmp_path: Path, mosquitto: N
         "upward_messages_exactly_once",
         "outbox_drained_after_outage",
     } <= names
+    in_flight = {r.name: r for r in report.trials[1].invariants}
+    before_restart = in_flight["printed_units_accounted_before_restart"].details
+    assert before_restart["awaiting_recovery"] >= 1, before_restart
+    assert in_flight["restart_revokes_accepts_in_flight"].details["revoked"] >= 1
     delivered = next(r for r in seen[-1].invariants if r.name == "upward_messages_exactly_once")
     assert delivered.details["broker"]["received"] > 0
     assert delivered.details["capture"]["received"] > 0

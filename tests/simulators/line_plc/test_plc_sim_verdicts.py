@@ -1,7 +1,11 @@
-"""The fail-safe gate: only units with an ACCEPT verdict in time pass; what happened is kept."""
+"""The fail-safe gate: only units with an ACCEPT verdict in time pass; what happened is kept.
+Verdicts held in flight (fault injection) are never applied."""
 
 from __future__ import annotations
 
+import asyncio
+
+from asyncua import Client, ua
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +17,9 @@ from simulators.line_plc.line import (
     LineConfig,
     LineEvent,
 )
+from simulators.line_plc.packml import Command, State
+from simulators.line_plc.server import LinePlcServer
+from simulators.ports import free_port
 
 
 def started(config: LineConfig) -> Line:
@@ -141,3 +148,31 @@ def test_the_gate_obeys_the_first_timely_verdict(
         assert outcome.verdict == verdict
     assert len(line.outcomes) == max(0, line.counters.total - gate_distance)
     assert line.counters.rejected + line.counters.good == len(line.outcomes)
+
+
+async def test_held_verdicts_are_never_applied_and_answered_late_on_release() -> None:
+    config = LineConfig(rate_upm=60, gate_distance=50)
+    async with LinePlcServer(port=free_port(), line=config, acting_time_s=0.01) as plc:
+        plc.command(Command.RESET)
+        while plc.machine.state is not State.IDLE:
+            await asyncio.sleep(0.01)
+        plc.command(Command.START)
+        while not plc.line.on_conveyor():
+            await asyncio.sleep(0.01)
+        client = Client(plc.endpoint, timeout=10)
+        async with client:
+            conveyor = client.get_node(plc.node_id("Conveyor"))
+            set_verdict = client.get_node(plc.node_id("Conveyor.SetVerdict"))
+            ref = ua.Variant(1, ua.VariantType.Int64)
+
+            plc.hold_verdicts()
+            held = asyncio.ensure_future(conveyor.call_method(set_verdict, ref, True))
+            await asyncio.sleep(0.3)
+            assert not held.done(), "a held verdict got an answer"
+            plc.release_verdicts()
+            assert await asyncio.wait_for(held, 5) == VerdictAck.LATE
+            assert plc.line.on_conveyor()[-1] == 1, "unit 1 reached the gate meanwhile"
+            assert plc.line.set_verdict(1, accept=False) is VerdictAck.APPLIED, (
+                "the held ACCEPT was applied"
+            )
+            assert await conveyor.call_method(set_verdict, ref, False) == VerdictAck.APPLIED

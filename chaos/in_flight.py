@@ -1,0 +1,131 @@
+"""The kill that falls between an accept made durable and the PLC having it.
+
+ACCEPT goes to the PLC only after the unit's record is durable, so a gateway can die with the
+record written and the ACCEPT still on the wire: the unit meets the fail-safe gate without a
+verdict and goes to the reject bin with a Commissioned code, until the next start asks the PLC
+what became of it (`gateway.line.recovery.settle_last_accepts`) and revokes it. A random kill
+hits that window rarely (it did twice in the campaign of 2026-11-24); this trial makes sure of
+it by holding the simulated PLC's SetVerdict calls, so none are answered, while the gateway
+records an accept, then kills the gateway, restarts it, and checks that the restart revoked
+exactly those units.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from dataclasses import replace
+
+from chaos.bench import Bench, until
+from chaos.invariants import accepts_awaiting_restart, check_all
+from chaos.report import InvariantResult
+from chaos.trials import GATE_SETTLE_S, TrialOutcome
+from ebr.journal import EventKind, Journal, JournalEntry
+from ebr.line_codes import batch_code_states
+from gateway.line.recovery import RECOVERY_TOPIC
+from serialization.states import CodeState
+from simulators.line_plc.line import GateOutcome
+
+ACCEPT_TIMEOUT_S = 10.0
+RESTART_TIMEOUT_S = 90.0
+
+
+def _entries(bench: Bench, after_seq: int = 0) -> list[JournalEntry]:
+    return list(Journal(bench.site.store.engine).entries(bench.batch_id, after_seq=after_seq))
+
+
+def _last_seq(bench: Bench) -> int:
+    return Journal(bench.site.store.engine).last_seq(bench.batch_id)
+
+
+def _accepted(entries: Sequence[JournalEntry]) -> dict[str, str]:
+    """Unit reference → code key of the accepts among `entries`."""
+    return {
+        e.event.unit_ref: e.event.code_key
+        for e in entries
+        if e.event.kind is EventKind.UNIT_ACCEPTED and e.event.unit_ref and e.event.code_key
+    }
+
+
+def _recovery_note(entries: Sequence[JournalEntry]) -> JournalEntry | None:
+    return next(
+        (
+            e
+            for e in entries
+            if e.event.kind is EventKind.NOTE and e.event.data.get("topic") == RECOVERY_TOPIC
+        ),
+        None,
+    )
+
+
+async def kill_with_accepts_in_flight(bench: Bench, rng: random.Random) -> TrialOutcome:
+    """SIGKILL while the PLC holds the ACCEPTs of units already recorded as accepted; then
+    the restart must revoke exactly those units."""
+    plc = bench.simulation.plc
+    assert plc is not None
+    bench.gateway.start()
+    await bench.gateway.until_printing(bench.simulation)
+    await asyncio.sleep(rng.uniform(0.0, 1.0))
+    held_from = _last_seq(bench)
+    plc.hold_verdicts()
+    try:
+        recorded = await until(
+            lambda: bool(_accepted(_entries(bench, held_from))), ACCEPT_TIMEOUT_S, every_s=0.02
+        )
+        await asyncio.sleep(rng.uniform(0.0, 0.2))
+        bench.gateway.kill()
+    finally:
+        plc.release_verdicts()
+    await asyncio.sleep(GATE_SETTLE_S)
+    killed_at = _last_seq(bench)
+    journal = await asyncio.to_thread(_entries, bench)
+    awaiting = accepts_awaiting_restart(journal)
+    ledger = bench.simulation.ledger()
+    in_flight = {
+        ref: key
+        for ref, key in _accepted([e for e in journal if e.seq > held_from]).items()
+        if key in awaiting
+        and (unit := ledger.get(ref)) is not None
+        and unit.gate is not GateOutcome.PASSED
+        and unit.verdict is None
+    }
+    hit = InvariantResult(
+        "accepts_in_flight_at_kill",
+        recorded and bool(in_flight),
+        {"accepted_while_held": recorded, "units": sorted(in_flight, key=int)},
+    )
+    before_restart = next(
+        replace(result, name=f"{result.name}_before_restart")
+        for result in await asyncio.to_thread(check_all, bench.truth())
+        if result.name == "printed_units_accounted"
+    )
+
+    bench.gateway.start()
+    restarted = await until(
+        lambda: _recovery_note(_entries(bench, killed_at)) is not None, RESTART_TIMEOUT_S
+    )
+    note = _recovery_note(_entries(bench, killed_at))
+    revoked = set(note.event.data.get("revoked_keys", [])) if note is not None else set()
+    states = await asyncio.to_thread(
+        batch_code_states, bench.site.store.engine, bench.batch_id, line_id=bench.site.line.id
+    )
+    still_commissioned = sorted(
+        ref for ref, key in in_flight.items() if states.get(key) is CodeState.COMMISSIONED
+    )
+    settled = InvariantResult(
+        "restart_revokes_accepts_in_flight",
+        restarted and revoked == set(in_flight.values()) and not still_commissioned,
+        {
+            "restarted": restarted,
+            "in_flight": len(in_flight),
+            "revoked": len(revoked),
+            "revoked_not_in_flight": sorted(revoked - set(in_flight.values())),
+            "still_commissioned": still_commissioned,
+        }
+        | ({} if restarted else {"log_tail": bench.gateway.tail(1500)}),
+    )
+    await bench.gateway.until_printing(bench.simulation)
+    bench.gateway.kill()
+    await asyncio.sleep(GATE_SETTLE_S)
+    return TrialOutcome({"accepts_in_flight": len(in_flight)}, [hit, before_restart, settled])
