@@ -10,16 +10,20 @@ variables.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
-from drivers.base import DeviceHealth, DriverError, UsageError
+from drivers.base import DeviceHealth, DeviceUnavailableError, DriverError, UsageError
 from drivers.line_plc.protocol import OutcomeCode, VerdictAck
 from drivers.opcua.client import OpcUaClient
 
 CHANGEOVER_KINDS = ("format", "material")
 REQUIRED_TAGS = ("packml_state", "packml_command", "verdict_object", "verdict_method")
+T = TypeVar("T")
+LINK_BACK_WITHIN_S = 10.0
+"""How long the gateway's start waits for a PLC link that dropped to come back."""
 
 
 class PlcEventKind(StrEnum):
@@ -79,6 +83,23 @@ class LinePlc:
 
     def health(self) -> DeviceHealth:
         return self.client.health()
+
+    async def retry_while_down(
+        self, call: Callable[[], Awaitable[T]], timeout: float = LINK_BACK_WITHIN_S
+    ) -> T:
+        """`call()`, made again once the link is back if the link was down, for up to `timeout`
+        seconds; then the driver's "not connected" error. For what a starting gateway asks the
+        PLC (the restart's settling, bringing it to Execute): a moment's loss of the link (the
+        driver reconnects by itself) delays the start instead of ending `tracegate run`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return await call()
+            except DeviceUnavailableError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise
+                await self.client.wait_up(remaining)
 
     async def events(self) -> AsyncIterator[PlcEvent]:
         async for event in self.client.events():

@@ -14,6 +14,7 @@ holds for each uplink.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -114,7 +115,8 @@ async def settle_last_accepts(
     """Close the one window a crash leaves: an accept durable in the journal that never
     reached the PLC. For the batch's last `last` accepted units the PLC says what its gate did;
     a unit it rejected loses its code (Commissioned → Destroyed); one still on its way gets its
-    recorded ACCEPT again, or is rejected if that comes too late. Returns the keys revoked."""
+    recorded ACCEPT again, or is rejected if that comes too late. A PLC link that drops on the
+    way is waited for (`LinePlc.retry_while_down`). Returns the keys revoked."""
     if not plc.knows_outcomes:
         return []
     entries = await asyncio.to_thread(_journal_tail, engine, batch_id, JOURNAL_TAIL_PER_UNIT * last)
@@ -128,9 +130,9 @@ async def settle_last_accepts(
     revoked = []
     for key, unit_ref in list(accepted.items())[-last:]:
         ref = int(unit_ref)
-        outcome = await plc.unit_outcome(ref)
+        outcome = await plc.retry_while_down(functools.partial(plc.unit_outcome, ref))
         if outcome is OutcomeCode.PENDING:
-            ack = await plc.set_verdict(ref, True)
+            ack = await plc.retry_while_down(functools.partial(plc.set_verdict, ref, True))
             if ack is VerdictAck.APPLIED:
                 continue
         elif outcome is OutcomeCode.PASSED:

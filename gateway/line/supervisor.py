@@ -11,6 +11,7 @@ announced by the PLC, or a gateway restart requires a new challenge.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -195,21 +196,18 @@ class LineSupervisor:
 
     async def _plc_to_execute(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        state = await self.plc.packml_state()
+        state = await self.plc.retry_while_down(self.plc.packml_state)
         while state != EXECUTE:
             if time.monotonic() > deadline:
                 raise LineActionError(
                     f"the PLC did not reach Execute within {timeout:g} s (state {state})",
                     hint="check the PLC for faults; it must accept Reset and Start",
                 )
-            if state in STOPPED_STATES:
-                await self.plc.command("Reset" if state == PackMLState.STOPPED else "Clear")
-            elif state == IDLE:
-                await self.plc.command("Start")
-            elif state in HELD_STATES:
-                await self.plc.command("Unhold")
+            command = _command_towards_execute(state)
+            if command is not None:
+                await self.plc.retry_while_down(functools.partial(self.plc.command, command))
             await asyncio.sleep(0.05)
-            state = await self.plc.packml_state()
+            state = await self.plc.retry_while_down(self.plc.packml_state)
         self.plc_state = state
 
     def _need_user(self, actor: Actor, what: str) -> None:
@@ -285,3 +283,15 @@ class LineSupervisor:
                 data={"topic": topic, "user": actor.username, **data},
             )
         )
+
+
+def _command_towards_execute(state: int) -> str | None:
+    """The PackML command that moves the PLC from `state` towards Execute; None while it is
+    on its way by itself (a transitional state)."""
+    if state in STOPPED_STATES:
+        return "Reset" if state == PackMLState.STOPPED else "Clear"
+    if state == IDLE:
+        return "Start"
+    if state in HELD_STATES:
+        return "Unhold"
+    return None

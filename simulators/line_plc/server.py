@@ -320,6 +320,23 @@ class LinePlcServer:
         await service.delete_subscriptions(ids)
         return len(ids)
 
+    def drop_connections(self, *, refuse_for_s: float = 0.0) -> int:
+        """Fault injection: close every client's connection at once, as a pulled network cable
+        or a switch restart, and refuse new ones for `refuse_for_s` seconds (the PLC out of
+        reach meanwhile); the server goes on listening. Returns how many were closed."""
+        assert self._server is not None
+        iserver = self._server.iserver
+        if refuse_for_s > 0:
+            limit = iserver.max_connections
+            iserver.max_connections = 0
+            asyncio.get_running_loop().call_later(
+                refuse_for_s, setattr, iserver, "max_connections", limit
+            )
+        transports = list(iserver.asyncio_transports)
+        for transport in transports:
+            transport.close()
+        return len(transports)
+
     # --- address space ------------------------------------------------------------------------
 
     async def _build_address_space(self, server: Server) -> None:
