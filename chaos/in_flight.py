@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from chaos.bench import Bench, until
+from chaos.bench import Bench
 from chaos.invariants import accepts_awaiting_restart, check_all
 from chaos.report import InvariantResult
 from chaos.trials import GATE_SETTLE_S, TrialOutcome
@@ -37,6 +37,21 @@ def _entries(bench: Bench, after_seq: int = 0) -> list[JournalEntry]:
 
 def _last_seq(bench: Bench) -> int:
     return Journal(bench.site.store.engine).last_seq(bench.batch_id)
+
+
+async def _until_in_journal(
+    bench: Bench, after_seq: int, found: Callable[[list[JournalEntry]], object], timeout_s: float
+) -> bool:
+    """Poll the journal after `after_seq` until `found(entries)`, reading in a worker thread:
+    the simulated devices share this event loop, and a read waiting on the database there
+    would stall the PLC the gateway talks to."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not found(await asyncio.to_thread(_entries, bench, after_seq)):
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
 
 
 def _accepted(entries: Sequence[JournalEntry]) -> dict[str, str]:
@@ -67,18 +82,16 @@ async def kill_with_accepts_in_flight(bench: Bench, rng: random.Random) -> Trial
     bench.gateway.start()
     await bench.gateway.until_printing(bench.simulation)
     await asyncio.sleep(rng.uniform(0.0, 1.0))
-    held_from = _last_seq(bench)
+    held_from = await asyncio.to_thread(_last_seq, bench)
     plc.hold_verdicts()
     try:
-        recorded = await until(
-            lambda: bool(_accepted(_entries(bench, held_from))), ACCEPT_TIMEOUT_S, every_s=0.02
-        )
+        recorded = await _until_in_journal(bench, held_from, _accepted, ACCEPT_TIMEOUT_S)
         await asyncio.sleep(rng.uniform(0.0, 0.2))
         bench.gateway.kill()
     finally:
         plc.release_verdicts()
     await asyncio.sleep(GATE_SETTLE_S)
-    killed_at = _last_seq(bench)
+    killed_at = await asyncio.to_thread(_last_seq, bench)
     journal = await asyncio.to_thread(_entries, bench)
     awaiting = accepts_awaiting_restart(journal)
     ledger = bench.simulation.ledger()
@@ -102,10 +115,8 @@ async def kill_with_accepts_in_flight(bench: Bench, rng: random.Random) -> Trial
     )
 
     bench.gateway.start()
-    restarted = await until(
-        lambda: _recovery_note(_entries(bench, killed_at)) is not None, RESTART_TIMEOUT_S
-    )
-    note = _recovery_note(_entries(bench, killed_at))
+    restarted = await _until_in_journal(bench, killed_at, _recovery_note, RESTART_TIMEOUT_S)
+    note = _recovery_note(await asyncio.to_thread(_entries, bench, killed_at))
     revoked = set(note.event.data.get("revoked_keys", [])) if note is not None else set()
     states = await asyncio.to_thread(
         batch_code_states, bench.site.store.engine, bench.batch_id, line_id=bench.site.line.id

@@ -350,7 +350,8 @@ class LineRuntime:
                 self._raise(Alarm.JOURNAL_FAILURE, "journal", self.restart.describe())
             if not self.restart.audit_verified:
                 self._raise(Alarm.AUDIT_TRAIL_BROKEN, "audit", self.restart.describe())
-        self.supervisor.plc_state = await self.devices.plc.packml_state()
+        plc = self.devices.plc
+        self.supervisor.plc_state = await plc.retry_while_down(plc.packml_state)
         await self.devices.printer.load_job(self.devices.printer_job, self.devices.printer_fields)
         self._spawn(self._plc_events())
         self._spawn(self._images())
