@@ -16,17 +16,18 @@ import asyncio
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from chaos.bench import Bench
-from chaos.invariants import accepts_awaiting_restart, check_all
+from chaos.invariants import accepted_codes, accepts_awaiting_restart, check_all, is_restart_note
 from chaos.report import InvariantResult
 from chaos.trials import GATE_SETTLE_S, TrialOutcome
-from ebr.journal import EventKind, Journal, JournalEntry
+from ebr.journal import Journal, JournalEntry
 from ebr.line_codes import batch_code_states
-from gateway.line.recovery import RECOVERY_TOPIC
 from serialization.states import CodeState
 from simulators.line_plc.line import GateOutcome
 
+R = TypeVar("R")
 ACCEPT_TIMEOUT_S = 10.0
 RESTART_TIMEOUT_S = 90.0
 
@@ -40,38 +41,23 @@ def _last_seq(bench: Bench) -> int:
 
 
 async def _until_in_journal(
-    bench: Bench, after_seq: int, found: Callable[[list[JournalEntry]], object], timeout_s: float
-) -> bool:
-    """Poll the journal after `after_seq` until `found(entries)`, reading in a worker thread:
-    the simulated devices share this event loop, and a read waiting on the database there
-    would stall the PLC the gateway talks to."""
+    bench: Bench, after_seq: int, find: Callable[[list[JournalEntry]], R], timeout_s: float
+) -> R | None:
+    """Poll the journal after `after_seq` until `find(entries)` finds something, and return
+    it (None after `timeout_s`), reading in a worker thread: the simulated devices share this
+    event loop, and a read waiting on the database there would stall the PLC the gateway talks
+    to."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
-    while not found(await asyncio.to_thread(_entries, bench, after_seq)):
+    while not (found := find(await asyncio.to_thread(_entries, bench, after_seq))):
         if loop.time() > deadline:
-            return False
+            return None
         await asyncio.sleep(0.02)
-    return True
+    return found
 
 
-def _accepted(entries: Sequence[JournalEntry]) -> dict[str, str]:
-    """Unit reference → code key of the accepts among `entries`."""
-    return {
-        e.event.unit_ref: e.event.code_key
-        for e in entries
-        if e.event.kind is EventKind.UNIT_ACCEPTED and e.event.unit_ref and e.event.code_key
-    }
-
-
-def _recovery_note(entries: Sequence[JournalEntry]) -> JournalEntry | None:
-    return next(
-        (
-            e
-            for e in entries
-            if e.event.kind is EventKind.NOTE and e.event.data.get("topic") == RECOVERY_TOPIC
-        ),
-        None,
-    )
+def _restart_note(entries: Sequence[JournalEntry]) -> JournalEntry | None:
+    return next((e for e in entries if is_restart_note(e)), None)
 
 
 async def kill_with_accepts_in_flight(bench: Bench, rng: random.Random) -> TrialOutcome:
@@ -85,7 +71,9 @@ async def kill_with_accepts_in_flight(bench: Bench, rng: random.Random) -> Trial
     held_from = await asyncio.to_thread(_last_seq, bench)
     plc.hold_verdicts()
     try:
-        recorded = await _until_in_journal(bench, held_from, _accepted, ACCEPT_TIMEOUT_S)
+        recorded = (
+            await _until_in_journal(bench, held_from, accepted_codes, ACCEPT_TIMEOUT_S) is not None
+        )
         await asyncio.sleep(rng.uniform(0.0, 0.2))
         bench.gateway.kill()
     finally:
@@ -97,7 +85,7 @@ async def kill_with_accepts_in_flight(bench: Bench, rng: random.Random) -> Trial
     ledger = bench.simulation.ledger()
     in_flight = {
         ref: key
-        for ref, key in _accepted([e for e in journal if e.seq > held_from]).items()
+        for ref, key in accepted_codes([e for e in journal if e.seq > held_from]).items()
         if key in awaiting
         and (unit := ledger.get(ref)) is not None
         and unit.gate is not GateOutcome.PASSED
@@ -115,8 +103,8 @@ async def kill_with_accepts_in_flight(bench: Bench, rng: random.Random) -> Trial
     )
 
     bench.gateway.start()
-    restarted = await _until_in_journal(bench, killed_at, _recovery_note, RESTART_TIMEOUT_S)
-    note = _recovery_note(await asyncio.to_thread(_entries, bench, killed_at))
+    note = await _until_in_journal(bench, killed_at, _restart_note, RESTART_TIMEOUT_S)
+    restarted = note is not None
     revoked = set(note.event.data.get("revoked_keys", [])) if note is not None else set()
     states = await asyncio.to_thread(
         batch_code_states, bench.site.store.engine, bench.batch_id, line_id=bench.site.line.id

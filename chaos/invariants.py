@@ -112,6 +112,21 @@ def no_code_issued_twice(truth: LineTruth, journal: Sequence[JournalEntry]) -> I
     )
 
 
+def accepted_codes(entries: Sequence[JournalEntry]) -> dict[str, str]:
+    """Unit reference → code key of the `unit.accepted` entries among `entries`."""
+    return {
+        e.event.unit_ref: e.event.code_key
+        for e in entries
+        if e.event.kind is EventKind.UNIT_ACCEPTED and e.event.unit_ref and e.event.code_key
+    }
+
+
+def is_restart_note(entry: JournalEntry) -> bool:
+    """The note a restarted gateway writes once it has settled (`record_restart`)."""
+    event = entry.event
+    return event.kind is EventKind.NOTE and event.data.get("topic") == RECOVERY_TOPIC
+
+
 def accepts_awaiting_restart(journal: Sequence[JournalEntry]) -> frozenset[str]:
     """The code keys a restart would still settle: accepted after the journal's last restart
     note (the whole batch before the first restart), not rejected since, and among the last
@@ -119,7 +134,7 @@ def accepts_awaiting_restart(journal: Sequence[JournalEntry]) -> frozenset[str]:
     accepted: dict[str, None] = {}
     for entry in journal:
         event = entry.event
-        if event.kind is EventKind.NOTE and event.data.get("topic") == RECOVERY_TOPIC:
+        if is_restart_note(entry):
             accepted.clear()
         elif event.kind is EventKind.UNIT_ACCEPTED and event.code_key:
             accepted.pop(event.code_key, None)
@@ -187,11 +202,7 @@ def accepted_units_recorded(
 ) -> InvariantResult:
     """Every unit that passed the gate has a `unit.accepted` entry for exactly the code printed
     on it, and that code is Commissioned (the chain's verification is its own invariant)."""
-    accepted = {
-        e.event.unit_ref: e.event.code_key
-        for e in journal
-        if e.event.kind is EventKind.UNIT_ACCEPTED
-    }
+    accepted = accepted_codes(journal)
     missing: list[str] = []
     wrong_code: list[str] = []
     passed = [ref for ref, unit in truth.ledger.items() if unit.gate is GateOutcome.PASSED]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,22 @@ def open_line_site(site_file: Path) -> LineSite:
         site_file, operator=OPERATOR, password=OPERATOR_PASSWORD, full_name="张工 Zhang"
     )
     return LineSite(site.config, site.store, site.new_batch("E2E"), site.operator)
+
+
+def clean_line(seed: int) -> SimulationOptions:
+    """600 units/min with no faults injected; small frames, fail-safe PLC started by the
+    gateway."""
+    return SimulationOptions(
+        rate_upm=600.0, gate_distance=8, autostart=False, frame_size=(320, 240), seed=seed
+    )
+
+
+async def until(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
+    """Poll `condition()` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} not within {timeout:g} s"
+        await asyncio.sleep(0.02)
 
 
 def faulty_line(rate_upm: float, seed: int) -> SimulationOptions:

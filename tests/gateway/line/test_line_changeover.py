@@ -4,7 +4,6 @@ a new vision challenge, and the batch resumes once it passes."""
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -13,10 +12,10 @@ from ebr.journal import EventKind, Journal
 from gateway.line.devices import open_line_devices
 from gateway.line.plc import PlcEventKind, parse_event
 from gateway.line.runtime import LineRuntime
-from gateway.simulation import LineSimulation, SimulationOptions
+from gateway.simulation import LineSimulation
 from serialization.lifecycle import BatchPhase
 from simulators.line_plc.packml import State
-from tests.e2e.line_site import demo_site, open_line_site
+from tests.e2e.line_site import clean_line, demo_site, open_line_site, until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -42,21 +41,12 @@ def test_a_changeover_without_kind_or_name_is_not_ours(message: str) -> None:
     assert parse_event(message, 1.0) is None
 
 
-async def _until(condition: object, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
-
-
 async def test_a_format_changeover_holds_the_line_until_a_new_challenge_passes(
     tmp_path: Path,
 ) -> None:
     site = open_line_site(demo_site(tmp_path))
     line = site.config.lines[0]
-    options = SimulationOptions(
-        rate_upm=600.0, gate_distance=8, autostart=False, frame_size=(320, 240), seed=5
-    )
+    options = clean_line(seed=5)
     try:
         async with (
             LineSimulation(line, base_dir=site.config.base_dir, options=options) as simulation,
@@ -67,12 +57,16 @@ async def test_a_format_changeover_holds_the_line_until_a_new_challenge_passes(
             assert plc is not None
             ledger = runtime.pipeline.ledger
             await runtime.prepare(site.operator)
-            await _until(lambda: len(ledger.accepted) >= 10)
+            await until(lambda: len(ledger.accepted) >= 10, "ten accepted units", 20.0)
 
             await plc.changeover("format", "carton-24")
-            await _until(lambda: runtime.supervisor.phase is BatchPhase.CHALLENGE)
+            await until(
+                lambda: runtime.supervisor.phase is BatchPhase.CHALLENGE, "a challenge due", 20.0
+            )
             assert runtime.supervisor.challenge_reasons == ("format change",)
-            await _until(lambda: plc.machine.state in (State.HELD, State.HOLDING))
+            await until(
+                lambda: plc.machine.state in (State.HELD, State.HOLDING), "the PLC held", 20.0
+            )
             await asyncio.sleep(1.0)
             accepted_while_held = len(ledger.accepted)
             await asyncio.sleep(0.5)

@@ -6,8 +6,6 @@ trial). The store's refusal is real: a trigger makes SQLite abort every journal 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,9 +13,9 @@ from sqlalchemy import text
 
 from gateway.line.devices import open_line_devices
 from gateway.line.runtime import JOURNAL_FAILURE_STOP, LineRuntime
-from gateway.simulation import LineSimulation, SimulationOptions
+from gateway.simulation import LineSimulation
 from simulators.line_plc.packml import State
-from tests.e2e.line_site import demo_site, open_line_site
+from tests.e2e.line_site import clean_line, demo_site, open_line_site, until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -27,19 +25,10 @@ BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
 """
 
 
-async def _until(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} not within {timeout:g} s"
-        await asyncio.sleep(0.05)
-
-
 async def test_a_journal_that_refuses_writes_stops_the_line(tmp_path: Path) -> None:
     site = open_line_site(demo_site(tmp_path))
     line = site.config.lines[0]
-    options = SimulationOptions(
-        rate_upm=600.0, gate_distance=8, autostart=False, frame_size=(320, 240), seed=3
-    )
+    options = clean_line(seed=3)
     try:
         async with (
             LineSimulation(line, base_dir=site.config.base_dir, options=options) as simulation,
@@ -50,18 +39,18 @@ async def test_a_journal_that_refuses_writes_stops_the_line(tmp_path: Path) -> N
             assert plc is not None
             ledger = runtime.pipeline.ledger
             await runtime.prepare(site.operator)
-            await _until(lambda: len(ledger.accepted) >= 5, "five accepted units")
+            await until(lambda: len(ledger.accepted) >= 5, "five accepted units")
 
             with site.store.engine.begin() as conn:
                 conn.execute(text(REFUSE_JOURNAL))
             producing = asyncio.create_task(runtime.run_units(10_000, site.operator))
-            await _until(lambda: runtime.stopped_by is not None, "the line stopped")
+            await until(lambda: runtime.stopped_by is not None, "the line stopped")
             assert runtime.stopped_by is not None
             assert runtime.stopped_by.startswith(JOURNAL_FAILURE_STOP)
             assert "database or disk is full" in runtime.stopped_by
             standing = {a.id for a in runtime.alarms.standing()}
             assert "JOURNAL_FAILURE" in standing
-            await _until(
+            await until(
                 lambda: plc.machine.state in (State.STOPPING, State.STOPPED), "the PLC stopped"
             )
             issued = len(ledger.issued)

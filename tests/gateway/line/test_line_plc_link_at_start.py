@@ -5,9 +5,6 @@ PLC closes every client connection, and the driver reconnects by itself."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,25 +12,18 @@ import pytest
 from drivers.base import LinkState
 from gateway.line.devices import open_line_devices
 from gateway.line.runtime import LineDevices, LineRuntime
-from gateway.simulation import LineSimulation, SimulationOptions
+from gateway.simulation import LineSimulation
 from simulators.line_plc.packml import State
 from simulators.line_plc.server import LinePlcServer
-from tests.e2e.line_site import demo_site, open_line_site
+from tests.e2e.line_site import clean_line, demo_site, open_line_site, until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
-
-
-async def _until(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} not within {timeout:g} s"
-        await asyncio.sleep(0.02)
 
 
 async def _drop_link(plc: LinePlcServer, devices: LineDevices) -> None:
     """The PLC unreachable for 2 s: the gateway's next requests find the link down."""
     assert plc.drop_connections(refuse_for_s=2.0) >= 1
-    await _until(lambda: devices.plc.health().state is not LinkState.UP, "the link seen down")
+    await until(lambda: devices.plc.health().state is not LinkState.UP, "the link seen down")
 
 
 async def test_the_start_and_the_restart_wait_for_a_plc_link_that_dropped(
@@ -41,9 +31,7 @@ async def test_the_start_and_the_restart_wait_for_a_plc_link_that_dropped(
 ) -> None:
     site = open_line_site(demo_site(tmp_path))
     line = site.config.lines[0]
-    options = SimulationOptions(
-        rate_upm=600.0, gate_distance=8, autostart=False, frame_size=(320, 240), seed=5
-    )
+    options = clean_line(seed=5)
     try:
         async with (
             LineSimulation(line, base_dir=site.config.base_dir, options=options) as simulation,
@@ -55,7 +43,7 @@ async def test_the_start_and_the_restart_wait_for_a_plc_link_that_dropped(
                 await _drop_link(plc, devices)
                 await runtime.prepare(site.operator)
                 assert plc.machine.state is State.EXECUTE
-                await _until(lambda: len(runtime.pipeline.ledger.accepted) >= 5, "5 accepted")
+                await until(lambda: len(runtime.pipeline.ledger.accepted) >= 5, "5 accepted")
 
             await _drop_link(plc, devices)
             async with LineRuntime(site.store, line, site.batch_id, devices) as restarted:
